@@ -1,0 +1,372 @@
+"""The `aggregator` command: parse options, call the library, print. Nothing else."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from aggregator.config import load_config
+from aggregator.durations import parse_since
+from aggregator.errors import AggregatorError, ConfigError
+from aggregator.export import FeedMeta, render
+from aggregator.export.contract import story_dict
+from aggregator.models import Config, FeedConfig, FeedReport, RunSummary, StoryQuery
+from aggregator.pipeline import Pipeline
+from aggregator.render import feeds_table, print_story, stories_table
+from aggregator.store import DEFAULT_URL, Database
+from aggregator.store.queries import feed_statuses, find_stories, get_story
+
+app = typer.Typer(
+    help="Fetch news feeds, group reports of the same story, export one merged feed.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+
+@dataclass(slots=True)
+class Context:
+    db_url: str
+    config_path: Path
+
+    def config(self) -> Config:
+        try:
+            return load_config(self.config_path)
+        except ConfigError as exc:
+            fail(f"error: {exc}", code=2)
+
+    def database(self, *, auto_upgrade: bool = True) -> Database:
+        try:
+            return Database(self.db_url, auto_upgrade=auto_upgrade)
+        except AggregatorError as exc:
+            fail(f"error: {exc}", code=1)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class FeedFormat(StrEnum):
+    atom = "atom"
+    rss = "rss"
+    json = "json"
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[
+        str, typer.Option("--db", envvar="AGGREGATOR_DB", help="SQLAlchemy database URL.")
+    ] = DEFAULT_URL,
+    config: Annotated[
+        Path, typer.Option("--config", envvar="AGGREGATOR_CONFIG", help="Path of feeds.yaml.")
+    ] = Path("feeds.yaml"),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = Context(db, config)
+
+
+def _selected(config: Config, names: list[str] | None) -> list[FeedConfig]:
+    if not names:
+        return list(config.feeds)
+    known = {f.name: f for f in config.feeds}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        fail(f"error: no feed named {', '.join(map(repr, unknown))} in {config.path}", code=2)
+    return [known[n] for n in names]
+
+
+def _run_fetch(pipeline: Pipeline, feeds: list[FeedConfig]) -> RunSummary:
+    reports: list[FeedReport] = []
+    if err.is_terminal:
+        with Progress(
+            TextColumn("fetching"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("", total=len(feeds))
+
+            def advance(report: FeedReport) -> None:
+                reports.append(report)
+                progress.update(task, advance=1, description=report.name)
+
+            summary = pipeline.fetch(feeds, advance)
+    else:
+        summary = pipeline.fetch(feeds, reports.append)
+    for report in reports:
+        if report.error:
+            err.print(f"{report.name}: {report.error}", markup=False, highlight=False)
+        elif report.warning:
+            err.print(f"{report.name}: warning: {report.warning}", markup=False, highlight=False)
+    for name, url in summary.moved:
+        err.print(
+            f"{name}: moved permanently to {url}; update its url in feeds.yaml",
+            markup=False,
+            highlight=False,
+        )
+    return summary
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    feed: Annotated[
+        list[str] | None, typer.Option("--feed", "-f", help="Only this feed (repeatable).")
+    ] = None,
+) -> None:
+    """Fetch every configured feed now, group new entries and store them."""
+    context: Context = ctx.obj
+    config = context.config()
+    feeds = _selected(config, feed)
+    db = context.database()
+    try:
+        summary = _run_fetch(Pipeline(db, config), feeds)
+    finally:
+        db.close()
+    out.print(summary.line(), markup=False, highlight=False)
+
+
+def _query(
+    since: str | None,
+    region: str | None,
+    feed: str | None,
+    min_sources: int,
+    search: str | None,
+    limit: int,
+) -> StoryQuery:
+    when = None
+    if since:
+        try:
+            when = parse_since(since, datetime.now(UTC))
+        except ValueError as exc:
+            fail(f"error: --since: {exc}", code=2)
+    if limit < 0:
+        fail("error: --limit must be 0 (all) or more", code=2)
+    return StoryQuery(
+        since=when,
+        region=region,
+        feed=feed,
+        min_sources=max(min_sources, 1),
+        search=search or None,
+        limit=limit or None,
+    )
+
+
+SinceOpt = Annotated[
+    str | None, typer.Option("--since", help="Only stories updated since: 24h, 7d or an ISO date.")
+]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="Only stories from this region.")]
+FeedOpt = Annotated[str | None, typer.Option("--feed", help="Only stories this feed reported.")]
+MinOpt = Annotated[int, typer.Option("--min-sources", help="Only stories with this many sources.")]
+SearchOpt = Annotated[str | None, typer.Option("--search", help="Words in title or summary.")]
+LimitOpt = Annotated[int, typer.Option("--limit", help="At most this many stories; 0 = all.")]
+
+
+@app.command()
+def stories(
+    ctx: typer.Context,
+    since: SinceOpt = None,
+    region: RegionOpt = None,
+    feed: FeedOpt = None,
+    min_sources: MinOpt = 1,
+    search: SearchOpt = None,
+    limit: LimitOpt = 50,
+    fmt: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+) -> None:
+    """List grouped stories, newest first."""
+    query = _query(since, region, feed, min_sources, search, limit)
+    db = ctx.obj.database()
+    try:
+        with db.session() as session:
+            found = find_stories(session, query)
+    finally:
+        db.close()
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps([story_dict(s) for s in found], ensure_ascii=False, indent=2))
+        sys.stdout.write("\n")
+    else:
+        out.print(stories_table(found))
+        out.print(f"{len(found)} stories", highlight=False)
+
+
+@app.command()
+def story(
+    ctx: typer.Context,
+    story_id: Annotated[int, typer.Argument(help="The story's id.")],
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show why each source joined.")
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+) -> None:
+    """Show one story with every source."""
+    db = ctx.obj.database()
+    try:
+        with db.session() as session:
+            found = get_story(session, story_id)
+    finally:
+        db.close()
+    if found is None:
+        fail(f"error: no story with id {story_id}", code=1)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(story_dict(found), ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_story(out, found, explain=explain)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[
+        FeedFormat, typer.Option("--format", help="atom, rss or json.")
+    ] = FeedFormat.atom,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    self_url: Annotated[
+        str | None, typer.Option("--self-url", help="Public URL of the written feed.")
+    ] = None,
+    since: SinceOpt = None,
+    region: RegionOpt = None,
+    feed: FeedOpt = None,
+    min_sources: MinOpt = 1,
+    search: SearchOpt = None,
+    limit: LimitOpt = 50,
+) -> None:
+    """Write the merged feed: one item per story, with every source link."""
+    query = _query(since, region, feed, min_sources, search, limit)
+    db = ctx.obj.database()
+    try:
+        with db.session() as session:
+            found = find_stories(session, query)
+    finally:
+        db.close()
+    body = render(found, fmt.value, FeedMeta(self_url=self_url))
+    if output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_bytes(body)
+    tmp.replace(output)
+    err.print(f"wrote {len(found)} stories to {output}", markup=False, highlight=False)
+
+
+@app.command()
+def feeds(ctx: typer.Context) -> None:
+    """Every feed with its last fetch, HTTP status, entry count and last error."""
+    context: Context = ctx.obj
+    config = context.config()
+    db = context.database()
+    try:
+        from aggregator.store import repository
+
+        with db.session() as session:
+            repository.sync_feeds(session, config.feeds, datetime.now(UTC))
+            session.commit()
+            statuses = feed_statuses(session, [f.name for f in config.feeds])
+    finally:
+        db.close()
+    out.print(feeds_table(statuses))
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply the database migrations explicitly."""
+    from aggregator.store.database import make_engine, upgrade
+
+    engine = make_engine(ctx.obj.db_url)
+    try:
+        before, after = upgrade(engine)
+    except Exception as exc:
+        fail(f"error: cannot upgrade the database: {exc}")
+    finally:
+        engine.dispose()
+    if before == after:
+        out.print(f"database schema is up to date ({after})", highlight=False)
+    else:
+        out.print(f"database schema upgraded from {before or 'empty'} to {after}", highlight=False)
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Show the database schema revision and the one this aggregator needs."""
+    from aggregator.store.database import current_revision, head_revision, make_engine
+
+    engine = make_engine(ctx.obj.db_url)
+    try:
+        current = current_revision(engine)
+    finally:
+        engine.dispose()
+    out.print(
+        f"database: {current or 'empty'}; this aggregator: {head_revision()}", highlight=False
+    )
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where the demo database and merged feed go.")
+    ] = Path("aggregator-demo"),
+) -> None:
+    """Offline demo: serve bundled sample feeds on 127.0.0.1, fetch, group, export."""
+    from aggregator.demo.run import run_demo
+
+    if directory.exists():
+        shutil.rmtree(directory)
+    try:
+        result = run_demo(directory)
+    except AggregatorError as exc:
+        fail(f"error: {exc}")
+    out.print(result.summary.line(), markup=False, highlight=False)
+    out.print()
+    out.print(stories_table(result.stories))
+    out.print()
+    multi = sum(1 for s in result.stories if s.source_count > 1)
+    out.print(
+        f"{len(result.stories)} stories from {result.entries} entries; "
+        f"{multi} reported by more than one outlet.",
+        highlight=False,
+    )
+    out.print(f"merged feed written to {result.feed_path}", markup=False, highlight=False)
+    out.print(f"database: {result.db_url}", markup=False, highlight=False)
+    first = result.stories[0].id if result.stories else 1
+    out.print(
+        f"try: aggregator --db {result.db_url} story {first}",
+        markup=False,
+        highlight=False,
+    )
+
+
+def main() -> None:
+    app()

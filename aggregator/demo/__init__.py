@@ -1,0 +1,1 @@
+"""The offline demo: bundled sample feeds served from 127.0.0.1."""

@@ -1,0 +1,56 @@
+"""The bridge between the pure grouper and the store: loads what the grouper must know.
+
+The grouper keeps the entries of recent stories in memory. Before deciding on entries
+published in some span, `GroupingSession.cover` makes sure every stored entry that could
+match (the span widened by the window on both sides) is indexed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from aggregator.match import Grouper, MatchSettings, extract_features
+from aggregator.models import Decision
+from aggregator.store import repository
+
+
+class GroupingSession:
+    def __init__(self, settings: MatchSettings) -> None:
+        self.grouper = Grouper(settings)
+        self.window = settings.window
+        self._low: datetime | None = None
+        self._high: datetime | None = None
+
+    def cover(self, session: Session, earliest: datetime, latest: datetime) -> None:
+        """Index every stored, grouped entry published within the window of [earliest, latest]."""
+        start, end = earliest - self.window, latest + self.window
+        spans: list[tuple[datetime, datetime]] = []
+        if self._low is None or self._high is None:
+            spans.append((start, end))
+            self._low, self._high = start, end
+        else:
+            if start < self._low:
+                spans.append((start, self._low))
+                self._low = start
+            if end > self._high:
+                spans.append((self._high, end))
+                self._high = end
+        for span_start, span_end in spans:
+            for item in repository.indexed_entries(session, span_start, span_end):
+                self.index(
+                    item.entry_id, item.story_id, item.title, item.summary_text, item.published
+                )
+
+    def index(
+        self, entry_id: int, story_id: int, title: str, summary: str, published: datetime
+    ) -> None:
+        self.grouper.add(entry_id, story_id, published, extract_features(title, summary))
+
+    def decide(self, title: str, summary: str, published: datetime) -> Decision:
+        return self.grouper.decide(published, extract_features(title, summary))
+
+    def forget(self, entry_ids: list[int]) -> None:
+        for entry_id in entry_ids:
+            self.grouper.remove(entry_id)

@@ -1,0 +1,207 @@
+"""The one orchestrator: fetch → parse → normalize → match → store, one feed at a time.
+
+Each feed's outcome is committed in its own transaction. Anything unexpected inside one
+feed is caught at that boundary, recorded as the feed's error, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from aggregator.errors import ParseError
+from aggregator.fetch import Fetcher, FetchLimits, FetchRequest
+from aggregator.grouping import GroupingSession
+from aggregator.match import MatchSettings
+from aggregator.models import (
+    Config,
+    Decision,
+    FeedConfig,
+    FeedReport,
+    FetchResult,
+    FetchState,
+    RunSummary,
+)
+from aggregator.parse import normalize_entries, parse_feed
+from aggregator.schedule import next_due
+from aggregator.store import Database, repository
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+OnFeed = Callable[[FeedReport], None]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Pipeline:
+    def __init__(self, db: Database, config: Config, clock: Clock = utc_now) -> None:
+        self.db = db
+        self.config = config
+        self.settings = config.settings
+        self.clock = clock
+        self.grouping = GroupingSession(
+            MatchSettings(
+                threshold=self.settings.match_threshold, window=self.settings.match_window
+            )
+        )
+
+    def fetch(
+        self, feeds: Sequence[FeedConfig] | None = None, on_feed: OnFeed | None = None
+    ) -> RunSummary:
+        """Fetch the given feeds (default: all configured) now and store what they hold."""
+        return asyncio.run(self.fetch_async(feeds, on_feed))
+
+    async def fetch_async(
+        self, feeds: Sequence[FeedConfig] | None = None, on_feed: OnFeed | None = None
+    ) -> RunSummary:
+        feeds = list(self.config.feeds if feeds is None else feeds)
+        summary = RunSummary()
+        with self.db.session() as session:
+            ids = repository.sync_feeds(session, self.config.feeds, self.clock())
+            states = repository.feed_states(session, [f.name for f in feeds])
+            session.commit()
+        by_name = {f.name: f for f in feeds}
+        requests = []
+        for feed in feeds:
+            state = states[feed.name]
+            if state.disabled_reason:
+                report = FeedReport(feed.name, None, error=f"disabled: {state.disabled_reason}")
+                summary.add(report)
+                if on_feed:
+                    on_feed(report)
+                continue
+            requests.append(
+                FetchRequest(
+                    feed.name, FetchState(state.current_url, state.etag, state.last_modified)
+                )
+            )
+        fetcher = Fetcher(FetchLimits.from_settings(self.settings), self.settings.user_agent)
+        async for result in fetcher.fetch_all(requests):
+            report = self.handle(by_name[result.feed_name], ids[result.feed_name], result)
+            summary.add(report)
+            if on_feed:
+                on_feed(report)
+        return summary
+
+    def handle(self, feed: FeedConfig, feed_id: int, result: FetchResult) -> FeedReport:
+        """Store one fetch result; never raises."""
+        try:
+            with self.db.session() as session:
+                report = self._store(session, feed, feed_id, result)
+                session.commit()
+                return report
+        except Exception as exc:  # the per-feed boundary
+            log.exception("feed %s: unexpected error while storing", feed.name)
+            error = f"internal error while storing: {type(exc).__name__}: {exc}"
+            failed = replace(result, error=error, body=None)
+            with self.db.session() as session:
+                repository.record_fetch(session, feed_id, self._outcome(feed, failed))
+                session.commit()
+            return FeedReport(feed.name, result.status, error=error)
+
+    def _outcome(
+        self, feed: FeedConfig, result: FetchResult, title: str | None = None
+    ) -> repository.FetchOutcome:
+        now = result.fetched_at or self.clock()
+        due = next_due(feed, result, self.settings, now)
+        return repository.FetchOutcome(
+            fetched_at=now,
+            status=result.status,
+            error=result.error,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            current_url=result.permanent_url,
+            title=title,
+            next_due_at=due.at,
+            due_reason=due.reason,
+        )
+
+    def _store(
+        self, session: Session, feed: FeedConfig, feed_id: int, result: FetchResult
+    ) -> FeedReport:
+        moved = result.permanent_url
+        if result.error or result.not_modified:
+            repository.record_fetch(session, feed_id, self._outcome(feed, result))
+            return FeedReport(
+                feed.name,
+                result.status,
+                error=result.error,
+                not_modified=result.not_modified,
+                moved_to=moved,
+            )
+        try:
+            parsed = parse_feed(result.body, result.content_type)
+        except ParseError as exc:
+            failed = replace(result, error=str(exc))
+            repository.record_fetch(session, feed_id, self._outcome(feed, failed))
+            return FeedReport(feed.name, result.status, error=str(exc), moved_to=moved)
+        now = self.clock()
+        entries = normalize_entries(
+            parsed.entries,
+            seen_at=now,
+            base_url=parsed.link or result.final_url,
+            limit=self.settings.max_entries_per_feed,
+        )
+        stored = repository.upsert_entries(session, feed_id, entries, now)
+        new_stories = self._group(session, feed, feed_id, stored, now)
+        repository.record_fetch(session, feed_id, self._outcome(feed, result, parsed.title))
+        return FeedReport(
+            feed.name,
+            result.status,
+            new_entries=sum(s.is_new for s in stored),
+            updated_entries=sum(s.changed for s in stored),
+            new_stories=new_stories,
+            warning=parsed.warning,
+            moved_to=moved,
+        )
+
+    def _group(
+        self,
+        session: Session,
+        feed: FeedConfig,
+        feed_id: int,
+        stored: list[repository.StoredEntry],
+        now: datetime,
+    ) -> int:
+        if not stored:
+            return 0
+        published = [s.entry.published for s in stored]
+        self.grouping.cover(session, min(published), max(published))
+        region = feed.region
+        new_stories = 0
+        touched: list[int] = []
+        try:
+            for item in sorted(stored, key=lambda s: (s.entry.published, s.id)):
+                entry = item.entry
+                if item.changed:
+                    story_id = repository.story_of(session, item.id)
+                    if story_id is not None:
+                        repository.refresh_story(session, story_id)
+                        self.grouping.index(
+                            item.id, story_id, entry.title, entry.summary_text, entry.published
+                        )
+                        touched.append(item.id)
+                        continue
+                decision = self.grouping.decide(entry.title, entry.summary_text, entry.published)
+                if decision.story_key is None:
+                    story_id = repository.new_story(session, item.id, entry, region, now)
+                    decision = Decision(story_id, 1.0, "new", ())
+                    new_stories += 1
+                else:
+                    story_id = decision.story_key
+                repository.attach(session, item.id, story_id, decision, now)
+                self.grouping.index(
+                    item.id, story_id, entry.title, entry.summary_text, entry.published
+                )
+                touched.append(item.id)
+        except Exception:
+            self.grouping.forget(touched)
+            raise
+        return new_stories
