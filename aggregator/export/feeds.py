@@ -1,18 +1,18 @@
 """Merged feeds: one item per story, its canonical link, and a link to every source.
 
-Atom and RSS are written with feedgen (correct escaping, dates and namespaces); JSON Feed
-1.1 is plain JSON with an `_aggregator` extension object carrying the sources.
+Atom and RSS are built as ElementTree documents (the XML library does the escaping);
+JSON Feed 1.1 is plain JSON with an `_aggregator` extension object carrying the sources.
 """
 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from html import escape
-
-from feedgen.feed import FeedGenerator
 
 from aggregator import __version__
 from aggregator.export.contract import iso, source_dict
@@ -26,6 +26,7 @@ MEDIA_TYPES = {
     "json": "application/feed+json; charset=utf-8",
 }
 JSONFEED_VERSION = "https://jsonfeed.org/version/1.1"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 @dataclass(slots=True, frozen=True)
@@ -72,39 +73,72 @@ def _content_html(story: Story) -> str:
 
 
 def _xml_feed(stories: Sequence[Story], fmt: str, meta: FeedMeta) -> bytes:
-    fg = FeedGenerator()
-    fg.id(meta.feed_id)
-    fg.title(meta.title)
-    fg.generator("aggregator", version=__version__)
-    fg.updated(_updated(stories))
-    fg.description("One item per story, with every outlet that reported it.")
-    fg.link(href=meta.home_url or meta.self_url or "http://localhost/", rel="alternate")
+    root = _atom(stories, meta) if fmt == "atom" else _rss(stories, meta)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _atom(stories: Sequence[Story], meta: FeedMeta) -> ET.Element:
+    feed = ET.Element("feed", xmlns=ATOM_NS)
+    _sub(feed, "id", meta.feed_id)
+    _sub(feed, "title", meta.title)
+    _sub(feed, "updated", _updated(stories).isoformat())
+    _sub(feed, "generator", "aggregator", version=__version__)
     if meta.self_url:
-        fg.link(href=meta.self_url, rel="self")
+        _sub(feed, "link", href=meta.self_url, rel="self", type="application/atom+xml")
+    if meta.home_url:
+        _sub(feed, "link", href=meta.home_url, rel="alternate", type="text/html")
     for story in stories:
-        fe = fg.add_entry(order="append")
-        fe.id(story_id(story))
-        fe.title(story.title)
-        fe.published(story.published)
-        fe.updated(story.updated)
+        entry = _sub(feed, "entry")
+        _sub(entry, "id", story_id(story))
+        _sub(entry, "title", story.title)
+        _sub(entry, "published", story.published.isoformat())
+        _sub(entry, "updated", story.updated.isoformat())
         canonical = safe_url(story.link)
         if canonical:
-            fe.link(href=canonical, rel="alternate")
-        if fmt == "atom":
-            seen = {canonical}
-            for source in story.sources:
-                href = safe_url(source.link)
-                if href and href not in seen:
-                    seen.add(href)
-                    fe.link(href=href, rel="related", title=f"{source.feed}: {source.title}")
-            fe.summary(story.summary)
-            fe.content(_content_html(story), type="html")
-        else:
-            fe.guid(story_id(story), permalink=False)
-            fe.description(_content_html(story))
-    if fmt == "atom":
-        return fg.atom_str(pretty=True)
-    return fg.rss_str(pretty=True)
+            _sub(entry, "link", href=canonical, rel="alternate")
+        seen = {canonical}
+        for source in story.sources:
+            href = safe_url(source.link)
+            if href and href not in seen:
+                seen.add(href)
+                _sub(
+                    entry, "link", href=href, rel="related", title=f"{source.feed}: {source.title}"
+                )
+        _sub(entry, "summary", story.summary)
+        _sub(entry, "content", _content_html(story), type="html")
+        for feed_name in dict.fromkeys(s.feed for s in story.sources):
+            _sub(_sub(entry, "author"), "name", feed_name)
+    return feed
+
+
+def _rss(stories: Sequence[Story], meta: FeedMeta) -> ET.Element:
+    rss = ET.Element("rss", {"version": "2.0", "xmlns:atom": ATOM_NS})
+    channel = _sub(rss, "channel")
+    _sub(channel, "title", meta.title)
+    _sub(channel, "link", meta.home_url or meta.self_url or "http://localhost/")
+    _sub(channel, "description", "One item per story, with every outlet that reported it.")
+    _sub(channel, "lastBuildDate", format_datetime(_updated(stories)))
+    _sub(channel, "generator", f"aggregator {__version__}")
+    if meta.self_url:
+        _sub(channel, "atom:link", href=meta.self_url, rel="self", type="application/rss+xml")
+    for story in stories:
+        item = _sub(channel, "item")
+        _sub(item, "title", story.title)
+        canonical = safe_url(story.link)
+        if canonical:
+            _sub(item, "link", canonical)
+        _sub(item, "guid", story_id(story), isPermaLink="false")
+        _sub(item, "pubDate", format_datetime(story.published))
+        _sub(item, "description", _content_html(story))
+    return rss
 
 
 def _json_feed(stories: Sequence[Story], meta: FeedMeta) -> bytes:

@@ -89,8 +89,10 @@ def _entry(raw: Any) -> ParsedEntry:
         link=raw.get("link") or _first_link(raw),
         title=raw.get("title"),
         summary_html=summary,
-        published=_date(raw.get("published_parsed")) or _date(raw.get("created_parsed")),
-        updated=_date(raw.get("updated_parsed")),
+        # dict.get: FeedParserDict would silently map a missing published to updated.
+        published=_date(dict.get(raw, "published_parsed"))
+        or _date(dict.get(raw, "created_parsed")),
+        updated=_date(dict.get(raw, "updated_parsed")),
         author=raw.get("author"),
     )
 
