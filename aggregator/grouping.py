@@ -42,6 +42,12 @@ class GroupingSession:
                 self.index(
                     item.entry_id, item.story_id, item.title, item.summary_text, item.published
                 )
+        # A long-running process moves forward in time: what lies more than a window below
+        # the span being grouped can match nothing in it, so it leaves memory.
+        if self._low is not None and start - self._low > 2 * self.window:
+            cutoff = start - self.window
+            self.grouper.evict_before(cutoff)
+            self._low = cutoff
 
     def index(
         self, entry_id: int, story_id: int, title: str, summary: str, published: datetime

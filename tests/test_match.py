@@ -121,3 +121,21 @@ def test_typography_and_umlauts_fold() -> None:
     assert fold("„Größe“ – Straße") == '"groesse" - strasse'
     assert split_title("+++ Leipzig: Brand in Plagwitz +++") == ("Leipzig", "Brand in Plagwitz")
     assert split_title("Brand in Plagwitz | Leipziger Volkszeitung") == ("", "Brand in Plagwitz")
+
+
+def test_grouping_session_evicts_what_can_no_longer_match(sqlite_url: str) -> None:
+    from aggregator.grouping import GroupingSession
+    from aggregator.store import Database
+
+    db = Database(sqlite_url)
+    grouping = GroupingSession(MatchSettings(window=timedelta(hours=72)))
+    try:
+        with db.session() as session:
+            grouping.cover(session, NOW, NOW)
+            grouping.index(1, 1, "Alte Meldung über den Stadtrat", "", NOW)
+            later = NOW + timedelta(days=10)
+            grouping.cover(session, later, later)
+            grouping.index(2, 2, "Neue Meldung über den Zoo", "", later)
+        assert 1 not in grouping.grouper and 2 in grouping.grouper
+    finally:
+        db.close()
