@@ -370,3 +370,157 @@ def demo(
 
 def main() -> None:
     app()
+
+
+@app.command("eval")
+def evaluate_grouping(
+    dataset: Annotated[Path, typer.Argument(help="Labelled CSV or JSON Lines file.")],
+    thresholds: Annotated[
+        str,
+        typer.Option("--thresholds", help="Thresholds to try on the tuning half: from:to:step."),
+    ] = "0.2:0.7:0.025",
+    min_precision: Annotated[
+        float, typer.Option("--min-precision", help="Precision the chosen threshold must reach.")
+    ] = 0.85,
+    window: Annotated[str, typer.Option("--window", help="Matching window.")] = "72h",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the tuning/reporting split.")] = 7,
+    title_col: Annotated[str, typer.Option("--title-col")] = "TITLE",
+    label_col: Annotated[str, typer.Option("--label-col")] = "STORY",
+    summary_col: Annotated[str | None, typer.Option("--summary-col")] = None,
+    source_col: Annotated[str, typer.Option("--source-col")] = "PUBLISHER",
+    id_col: Annotated[str, typer.Option("--id-col")] = "ID",
+    rating_col: Annotated[str, typer.Option("--rating-col", help="Pairs: the rating.")] = "Overall",
+    same_max: Annotated[float, typer.Option("--same-max", help="Pairs: same story up to.")] = 1.5,
+    different_min: Annotated[
+        float, typer.Option("--different-min", help="Pairs: different from.")
+    ] = 2.5,
+    memory: Annotated[
+        bool, typer.Option("--in-memory", help="Report without the database (faster).")
+    ] = False,
+) -> None:
+    """Measure grouping on a labelled data set: tune on one half, report on the other."""
+    from aggregator.durations import parse_duration
+    from aggregator.evaluation.datasets import Columns, read_dataset
+    from aggregator.evaluation.report import evaluate
+
+    try:
+        start, stop, step = (float(x) for x in thresholds.split(":"))
+        window_delta = parse_duration(window)
+    except ValueError as exc:
+        fail(f"error: {exc}", code=2)
+    columns = Columns(
+        title=title_col,
+        label=label_col,
+        id=id_col,
+        summary=summary_col,
+        source=source_col,
+        rating=rating_col,
+        same_max=same_max,
+        different_min=different_min,
+    )
+    try:
+        data = read_dataset(dataset, columns)
+    except (OSError, ValueError, KeyError) as exc:
+        fail(f"error: cannot read {dataset}: {exc}", code=2)
+    grid = [round(start + i * step, 4) for i in range(int(round((stop - start) / step)) + 1)]
+    swept, final = evaluate(data, grid, window_delta, min_precision, seed, not memory)
+    out.print(f"{data.name}: {len(data.items)} items, {data.kind}", highlight=False)
+    out.print("tuning half:", highlight=False)
+    for result in swept:
+        extra = f"  B-cubed {result.bcubed}" if result.bcubed else ""
+        out.print(
+            f"  threshold {result.threshold:.3f}  {result.headline}{extra}  "
+            f"wrong merges {result.wrong_merges}",
+            highlight=False,
+        )
+    out.print(
+        f"reporting half ({final.items} items, threshold {final.threshold:.3f}):", highlight=False
+    )
+    if final.pairs is not None:
+        out.print(
+            f"  labelled pairs ({final.pairs.scored}): {final.pairs.scores}; "
+            f"wrong merges {len(final.pairs.false_merges)}, missed {len(final.pairs.missed)}",
+            highlight=False,
+        )
+    else:
+        out.print(
+            f"  pairwise {final.pairwise}; wrong merges {final.wrong_merges}", highlight=False
+        )
+        out.print(f"  B-cubed  {final.bcubed}", highlight=False)
+    out.print(
+        f"  time {final.seconds:.2f}s ({final.items / max(final.seconds, 1e-9):.0f} items/s)",
+        highlight=False,
+    )
+
+
+@app.command()
+def merge(
+    ctx: typer.Context,
+    story_ids: Annotated[list[int], typer.Argument(help="Stories to merge; the first one stays.")],
+) -> None:
+    """Merge stories that report the same thing; the correction survives regrouping."""
+    from aggregator.store.corrections import merge_stories
+
+    if len(story_ids) < 2:
+        fail("error: name at least two stories", code=2)
+    db = ctx.obj.database()
+    try:
+        with db.session() as session:
+            moved = merge_stories(session, story_ids[0], story_ids[1:], datetime.now(UTC))
+            session.commit()
+    except AggregatorError as exc:
+        fail(f"error: {exc}")
+    finally:
+        db.close()
+    out.print(
+        f"merged {len(story_ids) - 1} stories into {story_ids[0]} ({moved} sources moved)",
+        highlight=False,
+    )
+
+
+@app.command()
+def split(
+    ctx: typer.Context,
+    entry_id: Annotated[int, typer.Argument(help="The entry (see `story ID`) to take out.")],
+) -> None:
+    """Take one entry out of its story into a story of its own; survives regrouping."""
+    from aggregator.store.corrections import split_entry
+
+    db = ctx.obj.database()
+    try:
+        with db.session() as session:
+            old, new = split_entry(session, entry_id, datetime.now(UTC))
+            session.commit()
+    except AggregatorError as exc:
+        fail(f"error: {exc}")
+    finally:
+        db.close()
+    out.print(f"entry {entry_id} left story {old}; it is now story {new}", highlight=False)
+
+
+@app.command()
+def regroup(
+    ctx: typer.Context,
+    since: SinceOpt = None,
+) -> None:
+    """Group stored entries again with the current settings, keeping user corrections."""
+    from aggregator.regroup import regroup as run_regroup
+
+    context: Context = ctx.obj
+    config = context.config()
+    when = None
+    if since:
+        try:
+            when = parse_since(since, datetime.now(UTC))
+        except ValueError as exc:
+            fail(f"error: --since: {exc}", code=2)
+    db = context.database()
+    try:
+        summary = run_regroup(db, config.settings, when, datetime.now(UTC))
+    finally:
+        db.close()
+    out.print(
+        f"regrouped {summary.entries} entries: {summary.moved} changed story; "
+        f"{summary.stories_before} stories before, {summary.stories_after} after",
+        highlight=False,
+    )

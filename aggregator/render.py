@@ -46,7 +46,7 @@ def print_story(console: Console, story: Story, *, explain: bool = False) -> Non
         console.print(Text(story.summary))
     console.print()
     for number, source in enumerate(story.sources, 1):
-        console.print(Text(f"{number}. [{source.feed}] {source.title}"))
+        console.print(Text(f"{number}. [{source.feed}] {source.title}  (entry {source.entry_id})"))
         console.print(f"   {source.link or '(no link)'}", markup=False, soft_wrap=True)
         line = f"   {when(source.published)} UTC   score {source.score:.2f} ({source.method})"
         console.print(line, markup=False)

@@ -174,3 +174,13 @@ def feed_statuses(session: Session, configured: Sequence[str]) -> list[FeedStatu
             )
         )
     return out
+
+
+def entry_stories(session: Session) -> dict[tuple[str, str], int]:
+    """(feed name, entry identity) → story id, for every grouped entry."""
+    rows = session.execute(
+        select(FeedRow.name, EntryRow.identity, MembershipRow.story_id)
+        .join(EntryRow, EntryRow.feed_id == FeedRow.id)
+        .join(MembershipRow, MembershipRow.entry_id == EntryRow.id)
+    )
+    return {(name, identity): story_id for name, identity, story_id in rows}

@@ -1,0 +1,1 @@
+"""Measuring grouping: labelled data sets replayed through the real normalizer and grouper."""

@@ -1,0 +1,121 @@
+"""merge, split and regroup through the CLI; corrections survive later fetches and regrouping."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import LocalFeedServer, Response
+from feeds import Item, feeds_yaml, rss
+from typer.testing import CliRunner
+
+from aggregator.cli import app
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    return result
+
+
+def stories() -> list[dict]:
+    return json.loads(invoke("stories", "--format", "json", "--limit", "0").stdout)
+
+
+@pytest.fixture
+def fetched(tmp_path: Path, feed_server: LocalFeedServer, monkeypatch: pytest.MonkeyPatch):
+    feed_server.routes["/a.xml"] = Response(
+        rss(
+            "A",
+            [
+                Item(
+                    "Dresden: Brücke über die Elbe wird ab Montag gesperrt",
+                    "https://a.example/1",
+                    "",
+                    NOW - timedelta(hours=3),
+                    "a1",
+                ),
+                Item(
+                    "Chemnitz: Neues Museum für Industriekultur eröffnet",
+                    "https://a.example/2",
+                    "",
+                    NOW - timedelta(hours=2),
+                    "a2",
+                ),
+            ],
+        )
+    )
+    feed_server.routes["/b.xml"] = Response(
+        rss(
+            "B",
+            [
+                Item(
+                    "Dresden: Brücke über die Elbe wird ab Montag gesperrt",
+                    "https://b.example/1",
+                    "",
+                    NOW - timedelta(hours=1),
+                    "b1",
+                ),
+            ],
+        )
+    )
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        feeds_yaml(
+            [
+                {"name": "a", "url": feed_server.url("/a.xml"), "region": "Sachsen", "priority": 2},
+                {"name": "b", "url": feed_server.url("/b.xml"), "region": "Sachsen"},
+            ]
+        )
+    )
+    monkeypatch.setenv("AGGREGATOR_DB", f"sqlite:///{tmp_path / 'agg.db'}")
+    monkeypatch.setenv("AGGREGATOR_CONFIG", str(config))
+    monkeypatch.chdir(tmp_path)
+    assert invoke("fetch").exit_code == 0
+    return feed_server
+
+
+def test_split_then_survives_refetch_and_regroup(fetched) -> None:
+    bridge = next(s for s in stories() if s["source_count"] == 2)
+    shown = invoke("story", str(bridge["id"])).stdout
+    entry_ids = [int(part.split(")")[0]) for part in shown.split("(entry ")[1:]]
+    assert len(entry_ids) == 2
+    result = invoke("split", str(entry_ids[1]))
+    assert (
+        result.exit_code == 0 and f"entry {entry_ids[1]} left story {bridge['id']}" in result.stdout
+    )
+    assert sorted(s["source_count"] for s in stories()) == [1, 1, 1]
+
+    assert invoke("fetch").exit_code == 0
+    assert invoke("regroup").exit_code == 0
+    after = stories()
+    assert sorted(s["source_count"] for s in after) == [1, 1, 1]
+    assert any(s["sources"][0]["method"] == "manual split" for s in after)
+
+
+def test_merge_then_survives_regroup(fetched) -> None:
+    before = stories()
+    bridge = next(s for s in before if s["source_count"] == 2)
+    museum = next(s for s in before if s["source_count"] == 1)
+    result = invoke("merge", str(bridge["id"]), str(museum["id"]))
+    assert result.exit_code == 0 and "1 sources moved" in result.stdout
+    merged = stories()
+    assert len(merged) == 1 and merged[0]["id"] == bridge["id"] and merged[0]["source_count"] == 3
+    assert invoke("regroup").exit_code == 0
+    assert [s["source_count"] for s in stories()] == [3]
+
+
+def test_regroup_keeps_story_ids_when_nothing_changes(fetched) -> None:
+    before = {s["id"]: s["source_count"] for s in stories()}
+    result = invoke("regroup")
+    assert "regrouped 3 entries: 0 changed story" in result.stdout
+    assert {s["id"]: s["source_count"] for s in stories()} == before
+
+
+def test_bad_corrections_are_clear_errors(fetched) -> None:
+    assert invoke("merge", "1").exit_code == 2
+    result = invoke("merge", "1", "999")
+    assert result.exit_code == 1 and "no story with id 999" in result.stderr
+    assert "no grouped entry with id 999" in invoke("split", "999").stderr
