@@ -5,8 +5,11 @@ The CLI, the exports and the web pages all ask these functions; none of them bui
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -41,6 +44,8 @@ def _filtered(query: StoryQuery) -> Select[tuple[int]]:
     statement = statement.order_by(StoryRow.updated_at.desc(), StoryRow.id.desc())
     if query.limit:
         statement = statement.limit(query.limit)
+    if query.offset:
+        statement = statement.offset(query.offset)
     return statement
 
 
@@ -174,3 +179,41 @@ def feed_statuses(session: Session, configured: Sequence[str]) -> list[FeedStatu
             )
         )
     return out
+
+
+@dataclass(slots=True, frozen=True)
+class ContentVersion:
+    """A cheap fingerprint of everything a merged feed or story page can show.
+
+    It changes whenever a story, an entry, a membership or a feed's name/region changes,
+    so the web layer can answer conditional requests without loading any story.
+    `changed_at` is the last time stored content was written (for Last-Modified).
+    """
+
+    token: str
+    changed_at: datetime | None
+
+
+def content_version(session: Session) -> ContentVersion:
+    """The current `ContentVersion`: a handful of aggregates, each answered from an index."""
+    stories = session.execute(
+        select(func.count(), func.max(StoryRow.id), func.max(StoryRow.updated_at))
+    ).one()
+    members = session.execute(
+        select(func.count(), func.sum(MembershipRow.story_id), func.max(MembershipRow.created_at))
+    ).one()
+    entries = session.execute(select(func.max(EntryRow.id), func.max(EntryRow.updated_at))).one()
+    feeds = session.execute(select(FeedRow.id, FeedRow.name, FeedRow.region)).all()
+    parts = [*stories, *members, *entries, *(tuple(f) for f in feeds)]
+    token = hashlib.sha1(repr(parts).encode()).hexdigest()[:20]
+    stamps = [t for t in (members[2], entries[1]) if t is not None]
+    return ContentVersion(token, max(stamps) if stamps else None)
+
+
+def regions(session: Session) -> list[str]:
+    """Every region a stored feed carries, sorted: the choices of a region filter.
+
+    A story's region is its canonical feed's, so the feeds table (small) is enough.
+    """
+    found = session.scalars(select(FeedRow.region).where(FeedRow.region.is_not(None)).distinct())
+    return sorted(r for r in found if r)
