@@ -46,7 +46,7 @@ def fresh_store(feed_server: LocalFeedServer, tmp_path: Path) -> Store:
 
 def make_client(store: Store) -> Iterator[TestClient]:
     db = Database(store.db_url)
-    settings = WebSettings(max_age=900, feeds=store.config.feeds)
+    settings = WebSettings(max_age=900, feeds=store.config.feeds, version_ttl=0)
     with TestClient(create_app(db, settings)) as test_client:
         yield test_client
     db.close()

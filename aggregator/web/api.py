@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from aggregator.export.contract import feed_status_dict, story_dict
 from aggregator.models import StoryQuery
-from aggregator.store.queries import content_version, feed_statuses, find_stories, get_story
-from aggregator.web.conditional import conditional_response, rendered
+from aggregator.store.queries import feed_statuses, find_stories, get_story
+from aggregator.web.conditional import cache_key, conditional_response, rendered
 from aggregator.web.context import WebState, db_session, web_state
 from aggregator.web.filters import story_filters
 from aggregator.web.schemas import ErrorOut, FeedOut, StoryOut
@@ -48,8 +48,8 @@ def api_stories(request: Request, query: Filters, session: Db, web: State) -> Re
 
     page = rendered(
         web.cache,
-        f"api {request.url}",
-        content_version(session),
+        cache_key("api", request.url),
+        web.version(session),
         render_stories,
         clock_dependent=query.since is not None,
     )

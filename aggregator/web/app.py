@@ -26,6 +26,7 @@ from aggregator.render import when
 from aggregator.sanitize import clean_html, safe_url
 from aggregator.store import Database
 from aggregator.web import api, feed_routes, pages
+from aggregator.web.conditional import CachedAnswers
 from aggregator.web.context import STATIC, TEMPLATES, WebSettings, WebState
 from aggregator.web.security import SecurityHeaders
 
@@ -44,7 +45,8 @@ def create_app(db: Database, settings: WebSettings | None = None) -> FastAPI:
         docs_url=None,  # the interactive docs need scripts from a CDN; CSP forbids them
         redoc_url=None,
     )
-    app.state.web = WebState(db=db, settings=settings, templates=_templates())
+    state = WebState(db=db, settings=settings, templates=_templates())
+    app.state.web = state
     app.include_router(feed_routes.router)
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -53,6 +55,7 @@ def create_app(db: Database, settings: WebSettings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(SQLAlchemyError, _store_error)
     app.add_exception_handler(AggregatorError, _store_error)
+    app.add_middleware(CachedAnswers, state=state)  # inside gzip and the security headers
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeaders)
     return app

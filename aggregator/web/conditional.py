@@ -17,11 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aggregator.store.queries import ContentVersion
+
+if TYPE_CHECKING:
+    from aggregator.web.context import WebState
 
 # A body that depends on the clock (`since=24h`) is rendered again after this long even if
 # the store did not change, so time-relative filters never lag by more than this.
@@ -36,6 +41,13 @@ class Rendered:
     last_modified: datetime
     version: str
     rendered_at: float
+    clock_dependent: bool = False
+
+    def current(self, version: ContentVersion, now: float) -> bool:
+        """Still what rendering now would give: same store version, clock not too far on."""
+        if self.version != version.token:
+            return False
+        return not (self.clock_dependent and now - self.rendered_at > CLOCK_DEPENDENT_TTL)
 
 
 class RenderCache:
@@ -72,11 +84,7 @@ def rendered(
     """The cached rendering of `key` if still current, else a fresh one (then cached)."""
     now = time.monotonic()
     cached = cache.get(key)
-    if (
-        cached is not None
-        and cached.version == version.token
-        and not (clock_dependent and now - cached.rendered_at > CLOCK_DEPENDENT_TTL)
-    ):
+    if cached is not None and cached.current(version, now):
         return cached
     body, media_type = render()
     etag = 'W/"' + hashlib.sha1(body).hexdigest()[:24] + '"'
@@ -84,7 +92,10 @@ def rendered(
         last_modified = cached.last_modified
     else:
         last_modified = (version.changed_at or datetime.now(UTC)).replace(microsecond=0)
-    fresh = Rendered(body, media_type, etag, last_modified, version.token, now)
+        if cached is not None and last_modified <= cached.last_modified:
+            # changed without a newer entry (a story regrouped): the change is now
+            last_modified = datetime.now(UTC).replace(microsecond=0)
+    fresh = Rendered(body, media_type, etag, last_modified, version.token, now, clock_dependent)
     cache.put(key, fresh)
     return fresh
 
@@ -122,3 +133,44 @@ def conditional_response(request: Request, page: Rendered, max_age: int) -> Resp
     if not_modified(request, page.etag, page.last_modified):
         return Response(status_code=304, headers=headers)
     return Response(page.body, media_type=page.media_type, headers=headers)
+
+
+def cache_key(kind: str, url: object) -> str:
+    """Where a rendering of `kind` (atom, rss, json, api) for the full request URL is kept."""
+    return f"{kind} {url}"
+
+
+# The routes whose answers live in the render cache, and their kind in `cache_key`.
+CACHED_PATHS = {
+    "/feed.atom": "atom",
+    "/feed.rss": "rss",
+    "/feed.json": "json",
+    "/api/stories": "api",
+}
+
+
+class CachedAnswers:
+    """Answers repeat requests for cached feeds before routing, as plain ASGI.
+
+    When the content version is fresh (no query needed) and the URL's rendering is
+    current, the 304 or the 200 is sent straight from the cache: no dependency
+    injection, no worker thread, no database. Anything else goes to the app.
+    """
+
+    def __init__(self, app: ASGIApp, state: WebState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = CACHED_PATHS.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if kind is None or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        version = self.state.versions.usable()
+        request = Request(scope)
+        page = self.state.cache.get(cache_key(kind, request.url)) if version else None
+        if version is None or page is None or not page.current(version, time.monotonic()):
+            await self.app(scope, receive, send)
+            return
+        response = conditional_response(request, page, self.state.settings.max_age)
+        await response(scope, receive, send)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.models import FeedConfig
 from aggregator.store import Database
+from aggregator.store.queries import ContentVersion, content_version
 from aggregator.web.conditional import RenderCache
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,6 +35,60 @@ class WebSettings:
     title: str = "aggregator"
     max_age: int = DEFAULT_MAX_AGE
     feeds: tuple[FeedConfig, ...] | None = None
+    version_ttl: float = 1.0  # seconds a content version is trusted before asking again
+
+
+class VersionCache:
+    """The store's content version, asked at most once per `ttl` seconds.
+
+    Under load, every conditional request would otherwise run the version query; with
+    this, a change made by `fetch` in another process shows within `ttl` seconds.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._current: ContentVersion | None = None
+        self._asked_at = 0.0
+        self._lock = threading.Lock()
+
+    def fresh(self) -> ContentVersion | None:
+        """The cached version if it is younger than `ttl`, else None (no query)."""
+        current = self._current
+        if current is not None and time.monotonic() - self._asked_at < self.ttl:
+            return current
+        return None
+
+    def usable(self) -> ContentVersion | None:
+        """Like `fresh`, but while another request is asking the store, its predecessor.
+
+        So a burst of requests does not fall back to the slow path all at once whenever
+        the version expires.
+        """
+        current = self.fresh()
+        if current is None and self._lock.locked():
+            return self._current
+        return current
+
+    def get(self, session: Session) -> ContentVersion:
+        """The current version; asks the store when the cached one is older than `ttl`.
+
+        While one request asks, the others go on with the previous answer instead of
+        waiting for it (it is at most a moment older than they would get anyway).
+        """
+        current = self.fresh()
+        if current is not None:
+            return current
+        if not self._lock.acquire(blocking=self._current is None):
+            assert self._current is not None
+            return self._current
+        try:
+            current = self.fresh()
+            if current is None:
+                current = content_version(session)
+                self._current, self._asked_at = current, time.monotonic()
+            return current
+        finally:
+            self._lock.release()
 
 
 @dataclass(slots=True)
@@ -40,9 +97,16 @@ class WebState:
     settings: WebSettings
     templates: Jinja2Templates
     cache: RenderCache = field(default_factory=RenderCache)
+    versions: VersionCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.versions = VersionCache(self.settings.version_ttl)
 
     def session(self) -> Session:
         return self.db.session()
+
+    def version(self, session: Session) -> ContentVersion:
+        return self.versions.get(session)
 
 
 def web_state(request: Request) -> WebState:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from aggregator.export import MEDIA_TYPES, FeedMeta, render
 from aggregator.models import FeedConfig, StoryQuery
 from aggregator.opml import write_opml
-from aggregator.store.queries import content_version, feed_statuses, find_stories
-from aggregator.web.conditional import conditional_response, rendered
+from aggregator.store.queries import feed_statuses, find_stories
+from aggregator.web.conditional import cache_key, conditional_response, rendered
 from aggregator.web.context import WebState, db_session, web_state
 from aggregator.web.filters import story_filters
 
@@ -41,8 +41,8 @@ def _merged(
 
     page = rendered(
         web.cache,
-        f"{fmt} {self_url}",
-        content_version(session),
+        cache_key(fmt, request.url),
+        web.version(session),
         render_feed,
         clock_dependent=query.since is not None,
     )
