@@ -202,6 +202,9 @@ def run_httpx(url: str, headers: dict[str, str], duration: int, connections: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stories", type=int, default=10_000)
+    parser.add_argument(
+        "--database", help="Use this already populated database URL instead of a new one."
+    )
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument(
@@ -212,9 +215,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
         directory = Path(tmp)
-        db_url = f"sqlite:///{directory / 'bench.db'}"
+        db_url = args.database or f"sqlite:///{directory / 'bench.db'}"
         started = time.perf_counter()
-        entries = populate(db_url, args.stories)
+        entries = 0 if args.database else populate(db_url, args.stories)
         print(
             f"stored {args.stories} stories from {entries} entries in "
             f"{time.perf_counter() - started:.1f} s",

@@ -197,25 +197,24 @@ class ContentVersion:
 def content_version(session: Session) -> ContentVersion:
     """The current `ContentVersion`, from aggregates the indexes answer.
 
-    Each max() is its own statement so both engines answer it from an index; only the
-    counts and the membership sum read a whole (narrow) index.
+    One statement of scalar subqueries (one round trip); each max() stands alone so both
+    engines answer it from an index. Only the counts and the membership sum read a whole
+    (narrow) index.
     """
-    parts: list[object] = [
-        session.scalar(select(func.max(StoryRow.id))),
-        session.scalar(select(func.max(StoryRow.updated_at))),
-        session.scalar(select(func.count()).select_from(StoryRow)),
-        session.scalar(select(func.max(EntryRow.id))),
-        session.execute(
-            select(func.count(), func.sum(MembershipRow.story_id)).select_from(MembershipRow)
-        ).one(),
-    ]
-    changed_at = session.scalar(select(func.max(EntryRow.updated_at)))
-    parts.append(changed_at)
-    parts.extend(
-        tuple(f) for f in session.execute(select(FeedRow.id, FeedRow.name, FeedRow.region))
-    )
-    token = hashlib.sha1(repr(parts).encode()).hexdigest()[:20]
-    return ContentVersion(token, changed_at)
+    row = session.execute(
+        select(
+            select(func.max(StoryRow.id)).scalar_subquery(),
+            select(func.max(StoryRow.updated_at)).scalar_subquery(),
+            select(func.count()).select_from(StoryRow).scalar_subquery(),
+            select(func.max(EntryRow.id)).scalar_subquery(),
+            select(func.max(EntryRow.updated_at)).scalar_subquery(),
+            select(func.count()).select_from(MembershipRow).scalar_subquery(),
+            select(func.sum(MembershipRow.story_id)).scalar_subquery(),
+        )
+    ).one()
+    feeds = session.execute(select(FeedRow.id, FeedRow.name, FeedRow.region)).all()
+    token = hashlib.sha1(repr((tuple(row), [tuple(f) for f in feeds])).encode()).hexdigest()
+    return ContentVersion(token[:20], row[4])
 
 
 def regions(session: Session) -> list[str]:
