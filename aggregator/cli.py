@@ -35,6 +35,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+feeds_app = typer.Typer(help="Feeds: health, OPML import and export.")
+app.add_typer(feeds_app, name="feeds")
 
 out = Console(soft_wrap=False)
 err = Console(stderr=True)
@@ -282,9 +284,11 @@ def export(
     err.print(f"wrote {len(found)} stories to {output}", markup=False, highlight=False)
 
 
-@app.command()
+@feeds_app.callback(invoke_without_command=True)
 def feeds(ctx: typer.Context) -> None:
     """Every feed with its last fetch, HTTP status, entry count and last error."""
+    if ctx.invoked_subcommand is not None:
+        return
     context: Context = ctx.obj
     config = context.config()
     db = context.database()
@@ -298,6 +302,116 @@ def feeds(ctx: typer.Context) -> None:
     finally:
         db.close()
     out.print(feeds_table(statuses))
+
+
+@feeds_app.command("import")
+def feeds_import(
+    ctx: typer.Context,
+    opml_file: Annotated[Path, typer.Argument(help="An OPML file from another reader.")],
+    region: Annotated[
+        str | None, typer.Option("--region", help="Region of every added feed.")
+    ] = None,
+    folder_regions: Annotated[
+        bool, typer.Option("--folder-regions", help="Use each feed's OPML folder as its region.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only report what would be added.")
+    ] = False,
+) -> None:
+    """Add an OPML file's feeds to feeds.yaml, keeping its comments and order."""
+    from aggregator.feedlist import append_feeds, plan_import
+    from aggregator.opml import read_opml
+
+    context: Context = ctx.obj
+    try:
+        found = read_opml(opml_file.read_bytes())
+    except OSError as exc:
+        fail(f"error: cannot read {opml_file}: {exc.strerror or exc}", code=2)
+    except AggregatorError as exc:
+        fail(f"error: {opml_file}: {exc}", code=2)
+    existing = context.config().feeds if context.config_path.exists() else ()
+    plan = plan_import(existing, found, region, folder_regions=folder_regions)
+    for skipped in plan.skipped:
+        label = skipped.title or skipped.url
+        err.print(f"skipped {label}: {skipped.reason}", markup=False, highlight=False)
+    if plan.added and not dry_run:
+        try:
+            append_feeds(context.config_path, plan.added)
+        except ConfigError as exc:
+            fail(f"error: {exc}", code=2)
+    verb = "would add" if dry_run else "added"
+    for feed in plan.added:
+        out.print(f"{verb} {feed.name}: {feed.url}", markup=False, highlight=False)
+    out.print(
+        f"{verb} {len(plan.added)} feeds to {context.config_path}, "
+        f"skipped {len(plan.skipped)} of {len(found)}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@feeds_app.command("export")
+def feeds_export(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Write the configured feeds as OPML 2.0, for other readers."""
+    from aggregator.opml import write_opml
+
+    config = ctx.obj.config()
+    body = write_opml(config.feeds, "aggregator subscriptions", datetime.now(UTC))
+    if output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(body)
+    err.print(f"wrote {len(config.feeds)} feeds to {output}", markup=False, highlight=False)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; 0.0.0.0 for every interface.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8080,
+) -> None:
+    """Serve the merged feeds, the JSON API and the web pages over HTTP."""
+    import uvicorn
+
+    from aggregator.web import WebSettings, create_app
+    from aggregator.web.context import DEFAULT_MAX_AGE
+
+    context: Context = ctx.obj
+    settings = WebSettings(max_age=DEFAULT_MAX_AGE)
+    if context.config_path.exists():
+        config = context.config()
+        settings = WebSettings(
+            max_age=int(config.settings.interval.total_seconds()), feeds=config.feeds
+        )
+    else:
+        err.print(
+            f"no {context.config_path}: serving the stored feeds, "
+            f"Cache-Control max-age {DEFAULT_MAX_AGE}s",
+            markup=False,
+            highlight=False,
+        )
+    db = context.database()
+    try:
+        err.print(f"serving {context.db_url} on http://{host}:{port}/", markup=False)
+        uvicorn.run(
+            create_app(db, settings),
+            host=host,
+            port=port,
+            log_level="warning",
+            server_header=False,
+            proxy_headers=False,
+        )
+    finally:
+        db.close()
 
 
 @db_app.command("upgrade")

@@ -32,6 +32,8 @@ def parse_since(text: str, now: datetime) -> datetime:
     """A duration back from `now` (`24h`) or an ISO 8601 date/time (UTC when no offset)."""
     try:
         return now - parse_duration(text)
+    except OverflowError:
+        raise ValueError(f"bad time {text!r}: too far back") from None
     except ValueError:
         pass
     try:

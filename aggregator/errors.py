@@ -28,3 +28,7 @@ class ParseError(AggregatorError):
 
 class StoreError(AggregatorError):
     """The database refused or is in a state aggregator cannot work with."""
+
+
+class OpmlError(AggregatorError):
+    """An OPML subscription list cannot be read."""

@@ -169,6 +169,7 @@ class StoryQuery:
     min_sources: int = 1
     search: str | None = None
     limit: int | None = 50
+    offset: int = 0  # for paging: skip this many of the matching stories
 
 
 @dataclass(slots=True, frozen=True)

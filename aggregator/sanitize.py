@@ -57,10 +57,20 @@ def clean_html(markup: str | None) -> str:
         markup,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_absolute_urls_only,
         url_schemes=SAFE_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+
+
+def _absolute_urls_only(element: str, attribute: str, value: str) -> str | None:
+    """Drop relative `href`/`src` values: shown on our pages or in a reader, a path the
+    outlet meant for its own site would point at ours instead."""
+    if attribute in ("href", "src"):
+        scheme = urlsplit(value.strip()).scheme.lower() if value else ""
+        return value if scheme in SAFE_SCHEMES else None
+    return value
 
 
 def safe_url(url: str | None) -> str | None:

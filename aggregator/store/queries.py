@@ -5,8 +5,11 @@ The CLI, the exports and the web pages all ask these functions; none of them bui
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -41,6 +44,8 @@ def _filtered(query: StoryQuery) -> Select[tuple[int]]:
     statement = statement.order_by(StoryRow.updated_at.desc(), StoryRow.id.desc())
     if query.limit:
         statement = statement.limit(query.limit)
+    if query.offset:
+        statement = statement.offset(query.offset)
     return statement
 
 
@@ -184,3 +189,48 @@ def entry_stories(session: Session) -> dict[tuple[str, str], int]:
         .join(MembershipRow, MembershipRow.entry_id == EntryRow.id)
     )
     return {(name, identity): story_id for name, identity, story_id in rows}
+
+
+@dataclass(slots=True, frozen=True)
+class ContentVersion:
+    """A cheap fingerprint of everything a merged feed or story page can show.
+
+    It changes whenever a story, an entry, a membership or a feed's name/region changes,
+    so the web layer can answer conditional requests without loading any story.
+    `changed_at` is the last time stored content was written (for Last-Modified).
+    """
+
+    token: str
+    changed_at: datetime | None
+
+
+def content_version(session: Session) -> ContentVersion:
+    """The current `ContentVersion`, from aggregates the indexes answer.
+
+    One statement of scalar subqueries (one round trip); each max() stands alone so both
+    engines answer it from an index. Only the counts and the membership sum read a whole
+    (narrow) index.
+    """
+    row = session.execute(
+        select(
+            select(func.max(StoryRow.id)).scalar_subquery(),
+            select(func.max(StoryRow.updated_at)).scalar_subquery(),
+            select(func.count()).select_from(StoryRow).scalar_subquery(),
+            select(func.max(EntryRow.id)).scalar_subquery(),
+            select(func.max(EntryRow.updated_at)).scalar_subquery(),
+            select(func.count()).select_from(MembershipRow).scalar_subquery(),
+            select(func.sum(MembershipRow.story_id)).scalar_subquery(),
+        )
+    ).one()
+    feeds = session.execute(select(FeedRow.id, FeedRow.name, FeedRow.region)).all()
+    token = hashlib.sha1(repr((tuple(row), [tuple(f) for f in feeds])).encode()).hexdigest()
+    return ContentVersion(token[:20], row[4])
+
+
+def regions(session: Session) -> list[str]:
+    """Every region a stored feed carries, sorted: the choices of a region filter.
+
+    A story's region is its canonical feed's, so the feeds table (small) is enough.
+    """
+    found = session.scalars(select(FeedRow.region).where(FeedRow.region.is_not(None)).distinct())
+    return sorted(r for r in found if r)

@@ -74,6 +74,7 @@ class EntryRow(Base):
         UniqueConstraint("feed_id", "identity", name="uq_entries_feed_identity"),
         Index("ix_entries_published_at", "published_at"),
         Index("ix_entries_link", "link"),
+        Index("ix_entries_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
