@@ -16,6 +16,7 @@ FEED_KEYS = {"name", "url", "region", "language", "interval", "priority"}
 SETTING_KEYS = {
     "interval": "duration",
     "match_threshold": "float",
+    "match_bare_threshold": "float",
     "match_window": "duration",
     "user_agent": "str",
     "timeout": "float",

@@ -28,7 +28,8 @@ class Settings:
     """Run-wide settings: the `settings:` block of feeds.yaml, over built-in defaults."""
 
     interval: timedelta = timedelta(minutes=30)
-    match_threshold: float = 0.4
+    match_threshold: float = 0.2
+    match_bare_threshold: float = 0.45
     match_window: timedelta = timedelta(hours=72)
     user_agent: str = "aggregator/0.1 (+https://github.com/aggregator/aggregator)"
     timeout: float = 20.0

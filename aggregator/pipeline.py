@@ -49,7 +49,9 @@ class Pipeline:
         self.clock = clock
         self.grouping = GroupingSession(
             MatchSettings(
-                threshold=self.settings.match_threshold, window=self.settings.match_window
+                threshold=self.settings.match_threshold,
+                bare_threshold=self.settings.match_bare_threshold,
+                window=self.settings.match_window,
             )
         )
         self._known_feed_ids: dict[str, int] | None = None

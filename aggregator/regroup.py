@@ -28,7 +28,11 @@ def regroup(
     db: Database, settings: Settings, since: datetime | None, now: datetime
 ) -> RegroupSummary:
     grouping = GroupingSession(
-        MatchSettings(threshold=settings.match_threshold, window=settings.match_window)
+        MatchSettings(
+            threshold=settings.match_threshold,
+            bare_threshold=settings.match_bare_threshold,
+            window=settings.match_window,
+        )
     )
     with db.session() as session:
         detached = corrections.detach_unpinned(session, since)

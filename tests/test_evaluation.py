@@ -77,3 +77,55 @@ def test_eval_command_on_the_german_pairs() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "reporting half" in result.stdout and "labelled pairs" in result.stdout
+
+
+@pytest.mark.skipif(not (SHARED / "uci-news-sample.csv").exists(), reason="../shared/data is absent")
+@pytest.mark.parametrize(
+    ("name", "min_precision", "floor_precision", "floor_f1"),
+    [
+        # reached on the reporting halves: P 0.750 R 0.938 F1 0.833 / pairwise P 0.965, B3 F1 0.234
+        ("de-news-pairs.csv", 0.85, 0.72, 0.80),
+        ("uci-news-sample.csv", 0.95, 0.95, 0.22),
+    ],
+)
+def test_grouping_quality_stays_above_its_floor(
+    name: str, min_precision: float, floor_precision: float, floor_f1: float
+) -> None:
+    from datetime import timedelta
+
+    from aggregator.evaluation.report import evaluate
+
+    data = read_dataset(SHARED / name)
+    grid = [round(0.1 + i * 0.025, 3) for i in range(21)]
+    _, result = evaluate(data, grid, timedelta(hours=72), min_precision, through_store=False)
+    assert result.headline.precision >= floor_precision
+    f1 = result.headline.f1 if result.pairs is not None else result.bcubed.f1
+    assert f1 >= floor_f1
+
+
+def test_near_identical_headlines_have_recall_one() -> None:
+    """Every typographic variant of a headline lands with the original, on a busy stream."""
+    from datetime import UTC, datetime, timedelta
+
+    from aggregator.match import Grouper, MatchSettings, extract_features
+
+    bases = [
+        "Landtag billigt Kita-Sparpaket nach hitziger Debatte",
+        "Straßenbahnlinie 11 fällt wegen Bauarbeiten bis Freitag aus",
+        "Neue Wege der Zusammenarbeit nach Antrittsbesuch",
+        "Polizei sucht Zeugen nach Unfall auf der B2",
+        "Zoo meldet Nachwuchs bei den Elefanten",
+    ]
+    variants = [
+        "{t}", "{t}!", "+++ {t} +++", "Leipzig: {t}", "{t} | LVZ", "{t} - Mitteldeutsche Zeitung",
+        "„{t}“", "{u}", "{l}", "Eilmeldung: {t}", "{d}",
+    ]
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    grouper = Grouper(MatchSettings())
+    for number, base in enumerate(bases):
+        grouper.add(number, number, now, extract_features(base, ""))
+    for number, base in enumerate(bases):
+        for variant in variants:
+            title = variant.format(t=base, u=base.upper(), l=base.lower(), d=base.replace(" ", " – ", 1))
+            decision = grouper.decide(now + timedelta(minutes=5), extract_features(title, ""))
+            assert decision.story_key == number, (title, decision)

@@ -55,7 +55,9 @@ def replay_through_store(
         url = db_url or f"sqlite:///{Path(folder) / 'eval.db'}"
         db = Database(url)
         try:
-            settings = Settings(match_threshold=threshold, match_window=window)
+            settings = Settings(
+                match_threshold=threshold, match_bare_threshold=threshold, match_window=window
+            )
             feeds = {
                 item.source: FeedConfig(name=item.source, url="file:///dev/null")
                 for item, _ in stream

@@ -66,7 +66,11 @@ def sweep(
 ) -> list[Result]:
     events = stream(dataset, span=span_for(dataset))
     return [
-        score(dataset, group_in_memory(events, MatchSettings(threshold=t, window=window)), t)
+        score(
+            dataset,
+            group_in_memory(events, MatchSettings(threshold=t, bare_threshold=t, window=window)),
+            t,
+        )
         for t in thresholds
     ]
 
@@ -95,5 +99,10 @@ def evaluate(
     if through_store:
         replay = replay_through_store(events, chosen.threshold, window)
     else:
-        replay = group_in_memory(events, MatchSettings(threshold=chosen.threshold, window=window))
+        replay = group_in_memory(
+            events,
+            MatchSettings(
+                threshold=chosen.threshold, bare_threshold=chosen.threshold, window=window
+            ),
+        )
     return swept, score(reporting, replay, chosen.threshold)

@@ -1,28 +1,36 @@
 """Online grouping: each new entry joins the best story inside the window, or starts one.
 
 Candidates come from an inverted index of terms, so the work per entry depends on how many
-entries share its rarer words inside the window, not on how many are stored.
+entries share its rarer words inside the window, not on how many are stored: each term
+keeps only its most recent entries, terms found in a large share of entries are not used
+to look up candidates, and only the best few candidates are scored in full.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 
-from aggregator.match.similarity import similarity
+from aggregator.match.similarity import similarity, term_vector
 from aggregator.match.text import Features
 from aggregator.models import Decision
 
-QUERY_TERMS = 12  # the rarest terms of a new entry that are looked up
-MAX_POSTING = 5000  # a term in more entries than this is too common to find candidates by
+QUERY_TERMS = 12  # the rarest shared terms of a new entry that are looked up
+POSTING_CAP = 300  # most recent entries remembered per term
+COMMON_SHARE = 0.05  # a term in more than this share of stories finds no candidates ...
+COMMON_MIN_STORIES = 1000  # ... once this many stories are indexed
 MAX_CANDIDATES = 40
+IDF_PRIOR = 50.0  # pseudo-stories that contain no term: small streams get a tame IDF
 
 
 @dataclass(slots=True, frozen=True)
 class MatchSettings:
-    threshold: float = 0.4
+    threshold: float = 0.2  # both entries have a summary
+    bare_threshold: float = 0.45  # one of them has a title only
     window: timedelta = timedelta(hours=72)
 
 
@@ -39,7 +47,8 @@ class Grouper:
     def __init__(self, settings: MatchSettings) -> None:
         self.settings = settings
         self._entries: dict[int, _Indexed] = {}
-        self._postings: dict[str, set[int]] = defaultdict(set)
+        # term -> entry keys, oldest first (dicts keep insertion order)
+        self._postings: dict[str, dict[int, None]] = defaultdict(dict)
         # Document frequency counts stories, not entries: five outlets printing one headline
         # must not make its words look common.
         self._df: Counter[str] = Counter()
@@ -52,8 +61,8 @@ class Grouper:
         return entry_key in self._entries
 
     def idf(self, term: str) -> float:
-        n = len(self._story_terms) + 1
-        return math.log((n + 1) / (self._df.get(term, 0) + 0.5)) + 1.0
+        stories = len(self._story_terms)
+        return math.log(1.0 + (stories + IDF_PRIOR) / (self._df.get(term, 0) + 1.0))
 
     def add(self, entry_key: int, story_key: int, published: datetime, features: Features) -> None:
         """Index an entry that belongs to `story_key` (loaded, or just decided)."""
@@ -62,7 +71,10 @@ class Grouper:
         self._entries[entry_key] = _Indexed(story_key, published, features)
         story_terms = self._story_terms[story_key]
         for term in features.all_terms:
-            self._postings[term].add(entry_key)
+            posting = self._postings[term]
+            posting[entry_key] = None
+            if len(posting) > POSTING_CAP:
+                del posting[next(iter(posting))]
             if not story_terms[term]:
                 self._df[term] += 1
             story_terms[term] += 1
@@ -75,7 +87,7 @@ class Grouper:
         for term in indexed.features.all_terms:
             posting = self._postings.get(term)
             if posting is not None:
-                posting.discard(entry_key)
+                posting.pop(entry_key, None)
                 if not posting:
                     del self._postings[term]
             story_terms[term] -= 1
@@ -104,28 +116,38 @@ class Grouper:
     ) -> Decision:
         """The best story for an entry, or `story_key=None` when it starts a new story."""
         window = self.settings.window
-        scores: dict[int, float] = defaultdict(float)
-        # The rarest of the entry's terms that any indexed entry shares; a term nobody else
+        known_idf: dict[str, float] = {}
+
+        def idf(term: str) -> float:  # fixed during one decision; candidates share terms
+            value = known_idf.get(term)
+            if value is None:
+                value = known_idf[term] = self.idf(term)
+            return value
+
+        stories = len(self._story_terms)
+        common = COMMON_SHARE * stories if stories >= COMMON_MIN_STORIES else math.inf
+        # The rarest of the entry's terms that some indexed entry shares; a term nobody else
         # has finds no candidate and would only crowd out one that does.
-        known = [(len(p), t, p) for t in features.all_terms if (p := self._postings.get(t))]
-        known.sort()
-        for size, term, posting in known[:QUERY_TERMS]:
-            if size > MAX_POSTING:
-                break
-            weight = self.idf(term)
-            for key in posting:
+        known = sorted(
+            (self._df.get(t, 0), t)
+            for t in features.all_terms
+            if t in self._postings and self._df.get(t, 0) <= common
+        )
+        scores: dict[int, float] = defaultdict(float)
+        for _, term in known[:QUERY_TERMS]:
+            weight = idf(term)
+            for key in self._postings[term]:
                 scores[key] += weight
         best: Decision | None = None
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:MAX_CANDIDATES]
-        for key, _ in ranked:
+        query = term_vector(features, idf)
+        for key, _ in heapq.nlargest(MAX_CANDIDATES, scores.items(), key=itemgetter(1)):
             if key == exclude:
                 continue
             other = self._entries[key]
             if abs(other.published - published) > window:
                 continue
-            result = similarity(features, other.features, self.idf)
-            if result.score >= self.settings.threshold and (
-                best is None or result.score > best.score
-            ):
+            result = similarity(features, other.features, idf, a_vector=query)
+            threshold = self.settings.bare_threshold if result.bare else self.settings.threshold
+            if result.score >= threshold and (best is None or result.score > best.score):
                 best = Decision(other.story, result.score, result.method, result.matched_terms[:12])
         return best or Decision(None, 1.0, "new", ())
