@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
 
-from aggregator.match.similarity import similarity, term_vector
+from aggregator.match.similarity import MIN_SHARED, similarity, term_vector
 from aggregator.match.text import Features
 from aggregator.models import Decision
 
@@ -23,7 +23,8 @@ QUERY_TERMS = 12  # the rarest shared terms of a new entry that are looked up
 POSTING_CAP = 300  # most recent entries remembered per term
 COMMON_SHARE = 0.05  # a term in more than this share of stories finds no candidates ...
 COMMON_MIN_STORIES = 1000  # ... once this many stories are indexed
-MAX_CANDIDATES = 40
+MAX_CANDIDATES = 15
+POSTING_BUDGET = 1500  # entry keys read from postings per decision, at most
 IDF_PRIOR = 50.0  # pseudo-stories that contain no term: small streams get a tame IDF
 
 
@@ -133,14 +134,24 @@ class Grouper:
             for t in features.all_terms
             if t in self._postings and self._df.get(t, 0) <= common
         )
-        scores: dict[int, float] = defaultdict(float)
+        scores: dict[int, float] = {}
+        hits: dict[int, int] = {}
+        scanned = 0
         for _, term in known[:QUERY_TERMS]:
+            posting = self._postings[term]
+            if scanned and scanned + len(posting) > POSTING_BUDGET:
+                break  # the rarer words already looked up are the telling ones
+            scanned += len(posting)
             weight = idf(term)
-            for key in self._postings[term]:
-                scores[key] += weight
+            for key in posting:
+                scores[key] = scores.get(key, 0.0) + weight
+                hits[key] = hits.get(key, 0) + 1
+        # A candidate sharing a single looked-up word cannot pass the guard of two shared
+        # distinctive words: only the others are scored in full.
+        candidates = [(key, score) for key, score in scores.items() if hits[key] >= MIN_SHARED]
         best: Decision | None = None
         query = term_vector(features, idf)
-        for key, _ in heapq.nlargest(MAX_CANDIDATES, scores.items(), key=itemgetter(1)):
+        for key, _ in heapq.nlargest(MAX_CANDIDATES, candidates, key=itemgetter(1)):
             if key == exclude:
                 continue
             other = self._entries[key]
