@@ -54,3 +54,17 @@ class GroupingSession:
     def forget(self, entry_ids: list[int]) -> None:
         for entry_id in entry_ids:
             self.grouper.remove(entry_id)
+
+    def evict_before(self, cutoff: datetime) -> int:
+        """Forget indexed entries published before `cutoff`, so a long run stays bounded.
+
+        The covered span shrinks with it: should an old entry arrive later, its
+        neighbours are loaded from the store again.
+        """
+        evicted = self.grouper.evict_before(cutoff)
+        if self._low is not None and self._high is not None and self._low < cutoff:
+            if self._high <= cutoff:
+                self._low = self._high = None
+            else:
+                self._low = cutoff
+        return evicted
