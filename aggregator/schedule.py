@@ -12,8 +12,9 @@ Precedence, strongest first:
 4. The feed's own **interval** from feeds.yaml.
 5. Otherwise an **adaptive** interval from how often the feed actually publishes.
 
-Then RSS `skipHours`/`skipDays` move the time out of the hours the publisher asked us to
-skip, and **jitter** (±10%) spreads feeds that would otherwise fire in lockstep.
+Then **jitter** spreads feeds that would otherwise fire in lockstep (±10% of our own
+intervals; +0-10% of what a server asked for, which is a minimum), and RSS
+`skipHours`/`skipDays` move the time out of the hours the publisher asked us to skip.
 Every function here is pure: the clock, the history and the random draw are passed in.
 """
 
@@ -82,20 +83,21 @@ def next_due(
         errors = history.error_count + 1
         delay = backoff(regular, errors, settings.max_backoff)
         reason = f"back-off after {errors} error{'s' if errors > 1 else ''}"
+        floor = False
         wait = retry_after(result, now) if result.status in RETRY_STATUSES else None
         if wait is not None:
             wait = clamp(wait, timedelta(0), settings.max_interval)
             if wait >= delay:
-                delay, reason = wait, f"Retry-After {format_duration(wait)}"
-        return _finish(now, delay, reason, hints, jitter, settings)
-    delay, reason = regular, regular_reason
+                delay, reason, floor = wait, f"Retry-After {format_duration(wait)}", True
+        return _finish(now, delay, reason, hints, jitter, settings, floor=floor)
+    delay, reason, floor = regular, regular_reason, False
     hint = freshness_hint(result, hints, now)
     if hint is not None:
         fresh, source = hint
         fresh = clamp(fresh, timedelta(0), settings.max_interval)
         if fresh > delay:
-            delay, reason = fresh, f"{source} {format_duration(fresh)}"
-    return _finish(now, delay, reason, hints, jitter, settings)
+            delay, reason, floor = fresh, f"{source} {format_duration(fresh)}", True
+    return _finish(now, delay, reason, hints, jitter, settings, floor=floor)
 
 
 def _finish(
@@ -105,9 +107,17 @@ def _finish(
     hints: FeedHints,
     jitter: float,
     settings: Settings,
+    *,
+    floor: bool,
 ) -> Due:
+    """Apply the minimum, jitter and skipHours/skipDays to a delay from now.
+
+    A delay the server asked for (`floor`) is only ever lengthened by the jitter, never
+    shortened; our own intervals move by ±10%.
+    """
     delay = max(delay, settings.min_interval)
-    at = now + delay * (1 + JITTER * (2 * jitter - 1))
+    spread = jitter if floor else 2 * jitter - 1
+    at = now + delay * (1 + JITTER * spread)
     moved = skip_forward(at, hints.skip_hours, hints.skip_days)
     if moved != at:
         reason = f"{reason}, then skipHours/skipDays"
@@ -147,10 +157,16 @@ def adaptive_interval(published: Sequence[datetime], now: datetime) -> timedelta
 
 
 def backoff(regular: timedelta, errors: int, cap: timedelta) -> timedelta:
-    """The regular interval doubled per consecutive error after the first, at most `cap`."""
-    if errors <= 0:
-        return regular
-    return min(regular * 2 ** min(errors - 1, 30), cap)
+    """The regular interval doubled per consecutive error after the first, at most `cap`.
+
+    Never shorter than the regular interval, even when that is longer than the cap.
+    """
+    delay = regular
+    for _ in range(max(errors - 1, 0)):
+        if delay >= cap:
+            break
+        delay *= 2
+    return max(regular, min(delay, cap))
 
 
 def clamp(value: timedelta, low: timedelta, high: timedelta) -> timedelta:
