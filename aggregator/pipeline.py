@@ -194,7 +194,7 @@ class Pipeline:
         stored = repository.upsert_entries(session, feed_id, entries, now)
         new_stories = self._group(session, feed, feed_id, stored, now)
         outcome = self._outcome(session, feed, feed_id, result, parsed)
-        repository.record_fetch(session, feed_id, outcome)
+        repository.record_fetch(session, feed_id, replace(outcome, warning=parsed.warning))
         return FeedReport(
             feed.name,
             result.status,

@@ -208,6 +208,8 @@ class Fetcher:
                 return _failed(request, url, "read timed out")
             except httpx.ConnectError as exc:
                 return _failed(request, url, f"cannot connect: {_reason(exc)}")
+            except httpx.RemoteProtocolError as exc:
+                return _failed(request, url, f"the server broke the connection: {exc}")
             except httpx.HTTPError as exc:
                 return _failed(request, url, f"{type(exc).__name__}: {_reason(exc)}")
         return _failed(request, url, f"more than {self.limits.max_redirects} redirects")

@@ -290,6 +290,7 @@ class FetchOutcome:
     next_due_at: datetime | None = None
     due_reason: str | None = None
     disabled_reason: str | None = None
+    warning: str | None = None  # a success with a problem, e.g. entries saved from bad XML
 
 
 def record_fetch(session: Session, feed_id: int, outcome: FetchOutcome) -> None:
@@ -302,7 +303,7 @@ def record_fetch(session: Session, feed_id: int, outcome: FetchOutcome) -> None:
         row.last_error = outcome.error
         row.error_count = (row.error_count or 0) + 1
     else:
-        row.last_error = None
+        row.last_error = f"warning: {outcome.warning}" if outcome.warning else None
         row.error_count = 0
         row.last_success_at = outcome.fetched_at
         row.etag = outcome.etag
