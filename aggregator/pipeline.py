@@ -31,7 +31,7 @@ from aggregator.models import (
 )
 from aggregator.parse import normalize_entries, parse_feed
 from aggregator.schedule import FeedHints, History, next_due
-from aggregator.store import Database, history, repository
+from aggregator.store import Database, bulk, history, repository
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -220,13 +220,15 @@ class Pipeline:
         region = feed.region
         new_stories = 0
         touched: list[int] = []
+        memberships: list[bulk.NewMembership] = []
+        stories: set[int] = set()
         try:
             for item in sorted(stored, key=lambda s: (s.entry.published, s.id)):
                 entry = item.entry
                 if item.changed:
                     story_id = repository.story_of(session, item.id)
                     if story_id is not None:
-                        repository.refresh_story(session, story_id)
+                        stories.add(story_id)
                         self.grouping.index(
                             item.id, story_id, entry.title, entry.summary_text, entry.published
                         )
@@ -239,11 +241,19 @@ class Pipeline:
                     new_stories += 1
                 else:
                     story_id = decision.story_key
-                repository.attach(session, item.id, story_id, decision, now)
+                if item.is_new:
+                    memberships.append(bulk.NewMembership(item.id, story_id, decision))
+                else:  # an edited entry that had no story: rare, done one by one
+                    repository.attach(session, item.id, story_id, decision, now)
+                stories.add(story_id)
                 self.grouping.index(
                     item.id, story_id, entry.title, entry.summary_text, entry.published
                 )
                 touched.append(item.id)
+            # One statement for the memberships and one read plus one write for the stories,
+            # instead of a few statements per entry.
+            bulk.add_memberships(session, memberships, now)
+            bulk.refresh_stories(session, stories)
         except Exception:
             self.grouping.forget(touched)
             raise

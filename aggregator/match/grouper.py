@@ -105,6 +105,16 @@ class Grouper:
         """The best story for an entry, or `story_key=None` when it starts a new story."""
         window = self.settings.window
         scores: dict[int, float] = defaultdict(float)
+        # idf is fixed for the duration of one decision; each candidate asks for mostly the
+        # same terms, so remember them.
+        known_idf: dict[str, float] = {}
+
+        def idf(term: str) -> float:
+            value = known_idf.get(term)
+            if value is None:
+                value = known_idf[term] = self.idf(term)
+            return value
+
         # The rarest of the entry's terms that any indexed entry shares; a term nobody else
         # has finds no candidate and would only crowd out one that does.
         known = [(len(p), t, p) for t in features.all_terms if (p := self._postings.get(t))]
@@ -112,7 +122,7 @@ class Grouper:
         for size, term, posting in known[:QUERY_TERMS]:
             if size > MAX_POSTING:
                 break
-            weight = self.idf(term)
+            weight = idf(term)
             for key in posting:
                 scores[key] += weight
         best: Decision | None = None
@@ -123,7 +133,7 @@ class Grouper:
             other = self._entries[key]
             if abs(other.published - published) > window:
                 continue
-            result = similarity(features, other.features, self.idf)
+            result = similarity(features, other.features, idf)
             if result.score >= self.settings.threshold and (
                 best is None or result.score > best.score
             ):
