@@ -6,12 +6,14 @@ entries share its rarer words inside the window, not on how many are stored.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 
-from aggregator.match.similarity import similarity
+from aggregator.match.similarity import similarity, term_vector
 from aggregator.match.text import Features
 from aggregator.models import Decision
 
@@ -126,14 +128,16 @@ class Grouper:
             for key in posting:
                 scores[key] += weight
         best: Decision | None = None
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:MAX_CANDIDATES]
+        # nlargest equals sorted(..., reverse=True)[:n], ties included, without sorting all.
+        ranked = heapq.nlargest(MAX_CANDIDATES, scores.items(), key=itemgetter(1))
+        query = term_vector(features, idf)  # the same for every candidate
         for key, _ in ranked:
             if key == exclude:
                 continue
             other = self._entries[key]
             if abs(other.published - published) > window:
                 continue
-            result = similarity(features, other.features, idf)
+            result = similarity(features, other.features, idf, a_vector=query)
             if result.score >= self.settings.threshold and (
                 best is None or result.score > best.score
             ):

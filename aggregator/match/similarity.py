@@ -26,8 +26,10 @@ class Similarity:
     matched_terms: tuple[str, ...]
 
 
-def similarity(a: Features, b: Features, idf: Idf) -> Similarity:
-    """Compare two entries' features."""
+def similarity(
+    a: Features, b: Features, idf: Idf, *, a_vector: dict[str, float] | None = None
+) -> Similarity:
+    """Compare two entries' features; `a_vector` is `term_vector(a, idf)` when known."""
     if a.title_key and a.title_key == b.title_key and a.title_key.count(" ") + 1 >= MIN_KEY_WORDS:
         return Similarity(1.0, "identical", tuple(sorted(a.title_terms)))
     ratio = fuzz.ratio(a.title_key, b.title_key)
@@ -35,7 +37,7 @@ def similarity(a: Features, b: Features, idf: Idf) -> Similarity:
         return Similarity(
             ratio / 100, "near-identical", tuple(sorted(a.title_terms & b.title_terms))
         )
-    cosine, shared = _weighted_cosine(a, b, idf)
+    cosine, shared = _weighted_cosine(a, b, idf, a_vector)
     title_overlap = fuzz.token_set_ratio(a.title_key, b.title_key) / 100
     score = 0.75 * cosine + 0.25 * title_overlap
     # A shared place or a single shared word never makes two reports one story.
@@ -46,7 +48,8 @@ def similarity(a: Features, b: Features, idf: Idf) -> Similarity:
     return Similarity(round(score, 4), method, tuple(shared))
 
 
-def _vector(f: Features, idf: Idf) -> dict[str, float]:
+def term_vector(f: Features, idf: Idf) -> dict[str, float]:
+    """Each term's weight: its idf, doubled in the title, halved in a place prefix."""
     vector: dict[str, float] = {}
     for term in f.body_terms:
         vector[term] = idf(term)
@@ -57,8 +60,11 @@ def _vector(f: Features, idf: Idf) -> dict[str, float]:
     return vector
 
 
-def _weighted_cosine(a: Features, b: Features, idf: Idf) -> tuple[float, list[str]]:
-    va, vb = _vector(a, idf), _vector(b, idf)
+def _weighted_cosine(
+    a: Features, b: Features, idf: Idf, a_vector: dict[str, float] | None = None
+) -> tuple[float, list[str]]:
+    va = a_vector if a_vector is not None else term_vector(a, idf)
+    vb = term_vector(b, idf)
     shared = [t for t in va if t in vb]
     if not shared:
         return 0.0, []
