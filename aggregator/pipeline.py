@@ -55,6 +55,9 @@ class Pipeline:
         self.settings = config.settings
         self.clock = clock
         self.rng = rng or random.Random()
+        # The polling hints of each feed's last full document (ttl, skipHours, skipDays),
+        # so that a 304 keeps obeying them for as long as this pipeline lives (`run`).
+        self.hints: dict[int, FeedHints] = {}
         self.grouping = GroupingSession(
             MatchSettings(
                 threshold=self.settings.match_threshold, window=self.settings.match_window
@@ -134,9 +137,9 @@ class Pipeline:
             # Only an unconfigured interval adapts to the publishing rate.
             published=history.publish_times(session, feed_id) if feed.interval is None else (),
         )
-        hints = None
         if parsed is not None:
-            hints = FeedHints(parsed.ttl_minutes, parsed.skip_hours, parsed.skip_days)
+            self.hints[feed_id] = FeedHints(parsed.ttl_minutes, parsed.skip_hours, parsed.skip_days)
+        hints = self.hints.get(feed_id)
         due = next_due(
             feed,
             result,

@@ -350,3 +350,24 @@ def test_backoff_grows_with_errors_and_success_resets_it(
         assert status().due_reason == "feed interval 10m"
     finally:
         db.close()
+
+
+def test_rss_ttl_is_obeyed_after_a_304_too(fault_server: FaultServer, sqlite_url: str) -> None:
+    body = rss("ttl", items("ttl", 2)).replace(b"<description>ttl</description>", b"<ttl>90</ttl>")
+    fault_server.routes["/ttl.xml"] = Route(body)
+    config = parse_config(
+        feeds_yaml([{"name": "ttl", "url": fault_server.url("/ttl.xml"), "interval": "10m"}])
+    )
+    db = Database(sqlite_url)
+    try:
+        pipeline = Pipeline(db, config)
+        for expected_status in (200, 304):
+            pipeline.fetch()
+            assert fault_server.statuses("/ttl.xml")[-1] == expected_status
+            with db.session() as session:
+                status = feed_statuses(session, ["ttl"])[0]
+            assert status.due_reason == "RSS ttl 1h30m"
+            assert status.next_due_at is not None and status.last_fetched_at is not None
+            assert status.next_due_at - status.last_fetched_at >= timedelta(minutes=90)
+    finally:
+        db.close()
