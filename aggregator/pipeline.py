@@ -100,7 +100,12 @@ class Pipeline:
             )
         fetcher = Fetcher(FetchLimits.from_settings(self.settings), self.settings.user_agent)
         async for result in fetcher.fetch_all(requests, stop):
-            report = self.handle(by_name[result.feed_name], ids[result.feed_name], result)
+            # Storing and grouping are CPU work; done in a worker thread (one feed at a time)
+            # they leave the event loop free to keep the other fetches' sockets and timers
+            # going, so a long grouping never makes a healthy fetch time out.
+            report = await asyncio.to_thread(
+                self.handle, by_name[result.feed_name], ids[result.feed_name], result
+            )
             summary.add(report)
             if on_feed:
                 on_feed(report)
