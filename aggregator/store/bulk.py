@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.models import Decision
@@ -44,7 +44,7 @@ def add_memberships(session: Session, rows: Sequence[NewMembership], now: dateti
         for row in rows
     ]
     for start in range(0, len(values), CHUNK):
-        session.execute(MembershipRow.__table__.insert(), values[start : start + CHUNK])
+        session.execute(insert(MembershipRow), values[start : start + CHUNK])
 
 
 def refresh_stories(session: Session, story_ids: Iterable[int]) -> None:
@@ -59,7 +59,7 @@ def refresh_stories(session: Session, story_ids: Iterable[int]) -> None:
     members: dict[int, list[Any]] = defaultdict(list)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        rows = session.execute(
+        result = session.execute(
             select(
                 MembershipRow.story_id,
                 EntryRow.id,
@@ -75,7 +75,7 @@ def refresh_stories(session: Session, story_ids: Iterable[int]) -> None:
             .join(FeedRow, FeedRow.id == EntryRow.feed_id)
             .where(MembershipRow.story_id.in_(chunk))
         )
-        for row in rows:
+        for row in result:
             members[row.story_id].append(row)
     empty = [story_id for story_id in ids if story_id not in members]
     for start in range(0, len(empty), CHUNK):
