@@ -259,6 +259,12 @@ def main() -> int:
     parser.add_argument("--feeds", type=int, default=30, help="changing feeds beside the demo")
     parser.add_argument("--out", type=Path, default=None, help="write the samples as JSON")
     parser.add_argument("--dir", type=Path, default=None, help="working directory")
+    parser.add_argument(
+        "--window",
+        default=None,
+        help="match_window setting (e.g. 5m): a short one lets the grouper's index reach a "
+        "steady size within the soak, since entries older than two windows are evicted",
+    )
     args = parser.parse_args()
 
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="aggregator-soak-"))
@@ -276,7 +282,8 @@ def main() -> int:
     samples: list[dict[str, object]] = []
     problems: list[str] = []
     with FeedServer() as demo, RotatingServer(soak_feeds) as rotating:
-        lines = ["feeds:"]
+        lines = ["settings:", f"  match_window: {args.window}"] if args.window else []
+        lines.append("feeds:")
         for outlet in outlets():
             lines += [f"  - name: {outlet.name}", f"    url: {demo.url(outlet.file)}"]
         for k, feed in enumerate(soak_feeds):
