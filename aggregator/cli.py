@@ -158,6 +158,72 @@ def fetch(
     out.print(summary.line(), markup=False, highlight=False)
 
 
+def _print_feed_problem(report: FeedReport) -> None:
+    """Errors, warnings and permanent moves of one feed, on stderr, as they happen."""
+    if report.error:
+        err.print(f"{report.name}: {report.error}", markup=False, highlight=False)
+    elif report.warning:
+        err.print(f"{report.name}: warning: {report.warning}", markup=False, highlight=False)
+    if report.moved_to:
+        err.print(
+            f"{report.name}: moved permanently to {report.moved_to}; update its url in feeds.yaml",
+            markup=False,
+            highlight=False,
+        )
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass over the feeds that are due, then exit.")
+    ] = False,
+) -> None:
+    """Fetch each feed when it is due, group and store, sleep until the next; until stopped.
+
+    SIGINT or SIGTERM lets fetches under way finish and be stored, then exits 0; a second
+    signal stops at once. Only one `run` may use a SQLite database at a time.
+    """
+    import asyncio
+
+    from aggregator.runner import PassReport, Runner, run_until_signalled
+    from aggregator.store.lock import RunLock
+
+    context: Context = ctx.obj
+    config = context.config()
+    lock = RunLock(context.db_url)
+    try:
+        lock.acquire()
+    except AggregatorError as exc:
+        fail(f"error: {exc}", code=1)
+    db = context.database()
+
+    def on_pass(report: PassReport) -> None:
+        stamp = report.started_at.strftime("%Y-%m-%d %H:%M:%S")
+        wake = report.next_due_at.strftime("%H:%M:%S") if report.next_due_at else "-"
+        line = f"{stamp} UTC: {report.due} due; {report.summary.line()}"
+        if not once:
+            line += f"; next due {wake} UTC"
+        out.print(line, markup=False, highlight=False)
+
+    def on_signal(number: int) -> None:
+        err.print("stopping: finishing the fetches under way", markup=False, highlight=False)
+
+    try:
+        run_until_signalled(
+            Runner(Pipeline(db, config)),
+            once=once,
+            on_feed=_print_feed_problem,
+            on_pass=on_pass,
+            on_signal=on_signal,
+        )
+    except asyncio.CancelledError:
+        fail("stopped before the fetches under way finished; their feeds stay due", code=1)
+    finally:
+        db.close()
+        lock.release()
+
+
 def _query(
     since: str | None,
     region: str | None,

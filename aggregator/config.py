@@ -26,6 +26,9 @@ SETTING_KEYS = {
     "max_entries_per_feed": "int",
     "concurrency": "int",
     "per_host_concurrency": "int",
+    "min_interval": "duration",
+    "max_interval": "duration",
+    "max_backoff": "duration",
 }
 assert set(SETTING_KEYS) <= {f.name for f in fields(Settings)}
 

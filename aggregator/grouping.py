@@ -8,12 +8,19 @@ match (the span widened by the window on both sides) is indexed.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
-from aggregator.match import Grouper, MatchSettings, extract_features
+from aggregator.match import Features, Grouper, MatchSettings, extract_features
 from aggregator.models import Decision
 from aggregator.store import repository
+
+
+@lru_cache(maxsize=4096)
+def _features(title: str, summary: str) -> Features:
+    """Features of an entry; asked twice per new entry (decide, then index), computed once."""
+    return extract_features(title, summary)
 
 
 class GroupingSession:
@@ -52,11 +59,25 @@ class GroupingSession:
     def index(
         self, entry_id: int, story_id: int, title: str, summary: str, published: datetime
     ) -> None:
-        self.grouper.add(entry_id, story_id, published, extract_features(title, summary))
+        self.grouper.add(entry_id, story_id, published, _features(title, summary))
 
     def decide(self, title: str, summary: str, published: datetime) -> Decision:
-        return self.grouper.decide(published, extract_features(title, summary))
+        return self.grouper.decide(published, _features(title, summary))
 
     def forget(self, entry_ids: list[int]) -> None:
         for entry_id in entry_ids:
             self.grouper.remove(entry_id)
+
+    def evict_before(self, cutoff: datetime) -> int:
+        """Forget indexed entries published before `cutoff`, so a long run stays bounded.
+
+        The covered span shrinks with it: should an old entry arrive later, its
+        neighbours are loaded from the store again.
+        """
+        evicted = self.grouper.evict_before(cutoff)
+        if self._low is not None and self._high is not None and self._low < cutoff:
+            if self._high <= cutoff:
+                self._low = self._high = None
+            else:
+                self._low = cutoff
+        return evicted

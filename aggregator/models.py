@@ -39,6 +39,11 @@ class Settings:
     max_entries_per_feed: int = 500
     concurrency: int = 20
     per_host_concurrency: int = 2
+    # Scheduling bounds: nothing is fetched more often than min_interval; server hints and
+    # Retry-After are capped at max_interval; back-off after errors at max_backoff.
+    min_interval: timedelta = timedelta(minutes=1)
+    max_interval: timedelta = timedelta(hours=24)
+    max_backoff: timedelta = timedelta(hours=24)
 
 
 @dataclass(slots=True, frozen=True)
@@ -102,6 +107,8 @@ class ParsedFeed:
     format: str
     ttl_minutes: int | None = None
     warning: str | None = None
+    skip_hours: frozenset[int] = frozenset()  # RSS <skipHours>, UTC hours 0-23
+    skip_days: frozenset[str] = frozenset()  # RSS <skipDays>, lower-case English weekdays
 
 
 @dataclass(slots=True, frozen=True)

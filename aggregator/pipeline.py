@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -26,11 +27,12 @@ from aggregator.models import (
     FeedReport,
     FetchResult,
     FetchState,
+    ParsedFeed,
     RunSummary,
 )
 from aggregator.parse import normalize_entries, parse_feed
-from aggregator.schedule import next_due
-from aggregator.store import Database, repository
+from aggregator.schedule import FeedHints, History, next_due
+from aggregator.store import Database, bulk, history, repository
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -42,11 +44,21 @@ def utc_now() -> datetime:
 
 
 class Pipeline:
-    def __init__(self, db: Database, config: Config, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        clock: Clock = utc_now,
+        rng: random.Random | None = None,
+    ) -> None:
         self.db = db
         self.config = config
         self.settings = config.settings
         self.clock = clock
+        self.rng = rng or random.Random()
+        # The polling hints of each feed's last full document (ttl, skipHours, skipDays),
+        # so that a 304 keeps obeying them for as long as this pipeline lives (`run`).
+        self.hints: dict[int, FeedHints] = {}
         self.grouping = GroupingSession(
             MatchSettings(
                 threshold=self.settings.match_threshold,
@@ -63,8 +75,12 @@ class Pipeline:
         return asyncio.run(self.fetch_async(feeds, on_feed))
 
     async def fetch_async(
-        self, feeds: Sequence[FeedConfig] | None = None, on_feed: OnFeed | None = None
+        self,
+        feeds: Sequence[FeedConfig] | None = None,
+        on_feed: OnFeed | None = None,
+        stop: asyncio.Event | None = None,
     ) -> RunSummary:
+        """Fetch and store `feeds`; once `stop` is set, fetches not yet begun are skipped."""
         feeds = list(self.config.feeds if feeds is None else feeds)
         summary = RunSummary()
         with self.db.session() as session:
@@ -87,8 +103,13 @@ class Pipeline:
                 )
             )
         fetcher = Fetcher(FetchLimits.from_settings(self.settings), self.settings.user_agent)
-        async for result in fetcher.fetch_all(requests):
-            report = self.handle(by_name[result.feed_name], ids[result.feed_name], result)
+        async for result in fetcher.fetch_all(requests, stop):
+            # Storing and grouping are CPU work; done in a worker thread (one feed at a time)
+            # they leave the event loop free to keep the other fetches' sockets and timers
+            # going, so a long grouping never makes a healthy fetch time out.
+            report = await asyncio.to_thread(
+                self.handle, by_name[result.feed_name], ids[result.feed_name], result
+            )
             summary.add(report)
             if on_feed:
                 on_feed(report)
@@ -106,15 +127,38 @@ class Pipeline:
             error = f"internal error while storing: {type(exc).__name__}: {exc}"
             failed = replace(result, error=error, body=None)
             with self.db.session() as session:
-                repository.record_fetch(session, feed_id, self._outcome(feed, failed))
+                outcome = self._outcome(session, feed, feed_id, failed)
+                repository.record_fetch(session, feed_id, outcome)
                 session.commit()
             return FeedReport(feed.name, result.status, error=error)
 
     def _outcome(
-        self, feed: FeedConfig, result: FetchResult, title: str | None = None
+        self,
+        session: Session,
+        feed: FeedConfig,
+        feed_id: int,
+        result: FetchResult,
+        parsed: ParsedFeed | None = None,
     ) -> repository.FetchOutcome:
         now = result.fetched_at or self.clock()
-        due = next_due(feed, result, self.settings, now)
+        past = History(
+            error_count=history.error_count(session, feed_id),
+            # Only an unconfigured interval adapts to the publishing rate.
+            published=history.publish_times(session, feed_id) if feed.interval is None else (),
+        )
+        if parsed is not None:
+            self.hints[feed_id] = FeedHints(parsed.ttl_minutes, parsed.skip_hours, parsed.skip_days)
+        hints = self.hints.get(feed_id)
+        due = next_due(
+            feed,
+            result,
+            self.settings,
+            now,
+            history=past,
+            hints=hints,
+            jitter=self.rng.random(),
+        )
+        title = parsed.title if parsed is not None else None
         return repository.FetchOutcome(
             fetched_at=now,
             status=result.status,
@@ -125,6 +169,7 @@ class Pipeline:
             title=title,
             next_due_at=due.at,
             due_reason=due.reason,
+            disabled_reason=due.disabled_reason,
         )
 
     def _store(
@@ -132,11 +177,15 @@ class Pipeline:
     ) -> FeedReport:
         moved = result.permanent_url
         if result.error or result.not_modified:
-            repository.record_fetch(session, feed_id, self._outcome(feed, result))
+            outcome = self._outcome(session, feed, feed_id, result)
+            repository.record_fetch(session, feed_id, outcome)
+            error = result.error
+            if outcome.disabled_reason:
+                error = f"{error}: feed disabled; remove it from feeds.yaml or change its url"
             return FeedReport(
                 feed.name,
                 result.status,
-                error=result.error,
+                error=error,
                 not_modified=result.not_modified,
                 moved_to=moved,
             )
@@ -144,7 +193,8 @@ class Pipeline:
             parsed = parse_feed(result.body, result.content_type)
         except ParseError as exc:
             failed = replace(result, error=str(exc))
-            repository.record_fetch(session, feed_id, self._outcome(feed, failed))
+            outcome = self._outcome(session, feed, feed_id, failed)
+            repository.record_fetch(session, feed_id, outcome)
             return FeedReport(feed.name, result.status, error=str(exc), moved_to=moved)
         now = self.clock()
         entries = normalize_entries(
@@ -155,7 +205,8 @@ class Pipeline:
         )
         stored = repository.upsert_entries(session, feed_id, entries, now)
         new_stories = self._group(session, feed, feed_id, stored, now)
-        repository.record_fetch(session, feed_id, self._outcome(feed, result, parsed.title))
+        outcome = self._outcome(session, feed, feed_id, result, parsed)
+        repository.record_fetch(session, feed_id, replace(outcome, warning=parsed.warning))
         return FeedReport(
             feed.name,
             result.status,
@@ -181,13 +232,15 @@ class Pipeline:
         region = feed.region
         new_stories = 0
         touched: list[int] = []
+        memberships: list[bulk.NewMembership] = []
+        stories: set[int] = set()
         try:
             for item in sorted(stored, key=lambda s: (s.entry.published, s.id)):
                 entry = item.entry
                 if item.changed:
                     story_id = repository.story_of(session, item.id)
                     if story_id is not None:
-                        repository.refresh_story(session, story_id)
+                        stories.add(story_id)
                         self.grouping.index(
                             item.id, story_id, entry.title, entry.summary_text, entry.published
                         )
@@ -200,11 +253,19 @@ class Pipeline:
                     new_stories += 1
                 else:
                     story_id = decision.story_key
-                repository.attach(session, item.id, story_id, decision, now)
+                if item.is_new:
+                    memberships.append(bulk.NewMembership(item.id, story_id, decision))
+                else:  # an edited entry that had no story: rare, done one by one
+                    repository.attach(session, item.id, story_id, decision, now)
+                stories.add(story_id)
                 self.grouping.index(
                     item.id, story_id, entry.title, entry.summary_text, entry.published
                 )
                 touched.append(item.id)
+            # One statement for the memberships and one read plus one write for the stories,
+            # instead of a few statements per entry.
+            bulk.add_memberships(session, memberships, now)
+            bulk.refresh_stories(session, stories)
         except Exception:
             self.grouping.forget(touched)
             raise

@@ -62,11 +62,12 @@ def feeds_table(feeds: Sequence[FeedStatus]) -> Table:
     table.add_column("status")
     table.add_column("entries", justify="right")
     table.add_column("next due (UTC)", no_wrap=True)
+    table.add_column("why")
     table.add_column("last error")
     for feed in feeds:
         status = str(feed.last_status) if feed.last_status is not None else "-"
         if feed.disabled_reason:
-            status = f"{status} disabled"
+            status = f"{status} {'gone' if feed.last_status == 410 else 'disabled'}"
         error = feed.disabled_reason or feed.last_error or ""
         if feed.error_count > 1 and feed.last_error:
             error = f"{error} ({feed.error_count} in a row)"
@@ -78,7 +79,8 @@ def feeds_table(feeds: Sequence[FeedStatus]) -> Table:
             when(feed.last_fetched_at),
             status,
             str(feed.entry_count),
-            when(feed.next_due_at),
+            "-" if feed.disabled_reason else when(feed.next_due_at),
+            Text("disabled" if feed.disabled_reason else feed.due_reason or "now"),
             Text(error),
             style=style,
         )

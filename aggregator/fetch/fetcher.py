@@ -63,8 +63,14 @@ class Fetcher:
         self.user_agent = user_agent
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
-    async def fetch_all(self, requests: Iterable[FetchRequest]) -> AsyncIterator[FetchResult]:
-        """Yield each request's result as it completes, with overall and per-host limits."""
+    async def fetch_all(
+        self, requests: Iterable[FetchRequest], stop: asyncio.Event | None = None
+    ) -> AsyncIterator[FetchResult]:
+        """Yield each request's result as it completes, with overall and per-host limits.
+
+        Once `stop` is set, requests still waiting for a slot are skipped (no result);
+        those already under way finish, so a shutdown loses no work in flight.
+        """
         pending = list(requests)
         if not pending:
             return
@@ -84,14 +90,18 @@ class Fetcher:
             timeout=timeout, limits=pool, headers=headers, follow_redirects=False
         ) as client:
 
-            async def one(request: FetchRequest) -> FetchResult:
+            async def one(request: FetchRequest) -> FetchResult | None:
                 async with overall, self._host_gate(request.state.url):
+                    if stop is not None and stop.is_set():
+                        return None
                     return await self.fetch_one(client, request)
 
             tasks = [asyncio.ensure_future(one(r)) for r in pending]
             try:
                 for finished in asyncio.as_completed(tasks):
-                    yield await finished
+                    result = await finished
+                    if result is not None:
+                        yield result
             finally:
                 for task in tasks:
                     task.cancel()
@@ -198,6 +208,8 @@ class Fetcher:
                 return _failed(request, url, "read timed out")
             except httpx.ConnectError as exc:
                 return _failed(request, url, f"cannot connect: {_reason(exc)}")
+            except httpx.RemoteProtocolError as exc:
+                return _failed(request, url, f"the server broke the connection: {exc}")
             except httpx.HTTPError as exc:
                 return _failed(request, url, f"{type(exc).__name__}: {_reason(exc)}")
         return _failed(request, url, f"more than {self.limits.max_redirects} redirects")

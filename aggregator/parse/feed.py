@@ -15,6 +15,7 @@ import feedparser
 
 from aggregator.errors import ParseError
 from aggregator.models import ParsedEntry, ParsedFeed
+from aggregator.parse.hints import skip_days, skip_hours
 from aggregator.parse.jsonfeed import looks_like_json, parse_json_feed
 
 # feedparser would otherwise resolve relative URIs and sanitize on its own terms for every
@@ -50,6 +51,8 @@ def parse_feed(body: bytes | None, content_type: str | None = None) -> ParsedFee
         format=version or "unknown",
         ttl_minutes=_int(feed.get("ttl")),
         warning=warning,
+        skip_hours=skip_hours(body),
+        skip_days=skip_days(body),
     )
 
 

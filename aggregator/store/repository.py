@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -207,40 +207,9 @@ def refresh_story(session: Session, story_id: int) -> None:
     Canonical: the report from the feed with the highest priority, then the earliest.
     A story left without members is deleted.
     """
-    members = session.execute(
-        select(
-            EntryRow.id,
-            EntryRow.title,
-            EntryRow.link,
-            EntryRow.summary_html,
-            EntryRow.summary_text,
-            EntryRow.published_at,
-            FeedRow.priority,
-            FeedRow.region,
-        )
-        .join(MembershipRow, MembershipRow.entry_id == EntryRow.id)
-        .join(FeedRow, FeedRow.id == EntryRow.feed_id)
-        .where(MembershipRow.story_id == story_id)
-    ).all()
-    if not members:
-        session.execute(delete(StoryRow).where(StoryRow.id == story_id))
-        return
-    canonical = min(members, key=lambda m: (-m.priority, m.published_at, m.id))
-    session.execute(
-        update(StoryRow)
-        .where(StoryRow.id == story_id)
-        .values(
-            title=canonical.title,
-            link=canonical.link,
-            summary_html=canonical.summary_html,
-            summary_text=canonical.summary_text,
-            region=canonical.region,
-            canonical_entry_id=canonical.id,
-            published_at=min(m.published_at for m in members),
-            updated_at=max(m.published_at for m in members),
-            source_count=len(members),
-        )
-    )
+    from aggregator.store.bulk import refresh_stories
+
+    refresh_stories(session, [story_id])
 
 
 def story_of(session: Session, entry_id: int) -> int | None:
@@ -290,6 +259,7 @@ class FetchOutcome:
     next_due_at: datetime | None = None
     due_reason: str | None = None
     disabled_reason: str | None = None
+    warning: str | None = None  # a success with a problem, e.g. entries saved from bad XML
 
 
 def record_fetch(session: Session, feed_id: int, outcome: FetchOutcome) -> None:
@@ -302,7 +272,7 @@ def record_fetch(session: Session, feed_id: int, outcome: FetchOutcome) -> None:
         row.last_error = outcome.error
         row.error_count = (row.error_count or 0) + 1
     else:
-        row.last_error = None
+        row.last_error = f"warning: {outcome.warning}" if outcome.warning else None
         row.error_count = 0
         row.last_success_at = outcome.fetched_at
         row.etag = outcome.etag

@@ -1,0 +1,145 @@
+"""The scheduled run: fetch the feeds that are due, store them, sleep until the next is due.
+
+Which feeds are due is asked of `store.due.claim_due_feeds` only, so that the selection can
+become a lease shared by several workers without changing this loop. A stop event (set by
+SIGINT/SIGTERM) skips fetches not yet begun; those under way finish and are committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aggregator.models import FeedReport, RunSummary
+from aggregator.pipeline import OnFeed, Pipeline
+from aggregator.store import repository
+from aggregator.store.due import claim_due_feeds, next_wake
+
+MIN_SLEEP = timedelta(seconds=1)
+# Wake at least this often even when nothing is due, to notice feeds changed by others
+# (`aggregator fetch` run by hand, a feed re-enabled by a new URL).
+MAX_SLEEP = timedelta(minutes=5)
+
+
+@dataclass(slots=True, frozen=True)
+class PassReport:
+    """One pass of the loop: how many feeds were due, what fetching them did, what is next."""
+
+    started_at: datetime
+    due: int
+    summary: RunSummary
+    next_due_at: datetime | None
+    stopped: bool
+
+
+OnPass = Callable[[PassReport], None]
+
+
+def default_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Runner:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        worker: str | None = None,
+        lease: timedelta = timedelta(minutes=10),
+    ) -> None:
+        self.pipeline = pipeline
+        self.worker = worker or default_worker()
+        self.lease = lease
+
+    async def run_pass(
+        self, stop: asyncio.Event | None = None, on_feed: OnFeed | None = None
+    ) -> PassReport:
+        """Fetch every feed that is due now; returns what happened and when the next is due."""
+        pipeline = self.pipeline
+        config = pipeline.config
+        names = [f.name for f in config.feeds]
+        started = pipeline.clock()
+        with pipeline.db.session() as session:
+            repository.sync_feeds(session, config.feeds, started)
+            session.commit()
+            due = claim_due_feeds(session, names, started, self.worker, self.lease)
+            session.commit()
+        by_name = {f.name: f for f in config.feeds}
+        feeds = [by_name[state.name] for state in due if state.name in by_name]
+        summary = await pipeline.fetch_async(feeds, on_feed, stop) if feeds else RunSummary()
+        window = pipeline.settings.match_window
+        pipeline.grouping.evict_before(pipeline.clock() - 2 * window)
+        with pipeline.db.session() as session:
+            wake = next_wake(session, names)
+        stopped = stop is not None and stop.is_set()
+        return PassReport(started, len(feeds), summary, wake, stopped)
+
+    def sleep_for(self, wake: datetime | None) -> float:
+        """Seconds until `wake`, at least MIN_SLEEP and at most MAX_SLEEP."""
+        if wake is None:
+            return MAX_SLEEP.total_seconds()
+        delay = wake - self.pipeline.clock()
+        return max(MIN_SLEEP, min(delay, MAX_SLEEP)).total_seconds()
+
+    async def run(
+        self,
+        stop: asyncio.Event,
+        *,
+        once: bool = False,
+        on_feed: OnFeed | None = None,
+        on_pass: OnPass | None = None,
+    ) -> None:
+        """Passes until `stop` is set (or one pass with `once`)."""
+        while not stop.is_set():
+            report = await self.run_pass(stop, on_feed)
+            if on_pass is not None:
+                on_pass(report)
+            if once or stop.is_set():
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.sleep_for(report.next_due_at))
+
+
+def run_until_signalled(
+    runner: Runner,
+    *,
+    once: bool = False,
+    on_feed: Callable[[FeedReport], None] | None = None,
+    on_pass: OnPass | None = None,
+    on_signal: Callable[[int], None] | None = None,
+) -> None:
+    """Run the loop; the first SIGINT/SIGTERM stops it gracefully, a second one at once.
+
+    Stopping at once cancels fetches in flight (their feeds stay due); every feed already
+    stored is committed, since each feed is its own transaction. Raises
+    `asyncio.CancelledError` in that case, so the caller can tell the two apart.
+    """
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+
+        def signalled(number: int) -> None:
+            if on_signal is not None:
+                on_signal(number)
+            if stop.is_set() and task is not None:
+                task.cancel()
+            stop.set()
+
+        signals = (signal.SIGINT, signal.SIGTERM)
+        for number in signals:
+            loop.add_signal_handler(number, signalled, number)
+        try:
+            await runner.run(stop, once=once, on_feed=on_feed, on_pass=on_pass)
+        finally:
+            for number in signals:
+                loop.remove_signal_handler(number)
+
+    asyncio.run(main())
