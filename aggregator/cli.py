@@ -300,6 +300,48 @@ def feeds(ctx: typer.Context) -> None:
     out.print(feeds_table(statuses))
 
 
+@app.command()
+def prune(
+    ctx: typer.Context,
+    older_than: Annotated[
+        str,
+        typer.Option("--older-than", help="Remove stories last updated longer ago: 90d, 12w."),
+    ],
+    batch: Annotated[int, typer.Option("--batch", help="Stories per transaction.")] = 500,
+) -> None:
+    """Remove old stories and their entries, in small transactions beside running workers."""
+    from aggregator.durations import format_duration, parse_duration
+    from aggregator.models import Settings
+    from aggregator.store.retention import prune as prune_stories
+
+    context: Context = ctx.obj
+    try:
+        age = parse_duration(older_than)
+    except ValueError as exc:
+        fail(f"error: --older-than: {exc}", code=2)
+    if batch < 1:
+        fail("error: --batch must be 1 or more", code=2)
+    settings = context.config().settings if context.config_path.exists() else Settings()
+    if age < settings.match_window:
+        fail(
+            f"error: --older-than must be at least the match window "
+            f"({format_duration(settings.match_window)}): newer stories can still grow",
+            code=2,
+        )
+    before = datetime.now(UTC) - age
+    db = context.database()
+    try:
+        removed = prune_stories(db.session, before, batch=batch)
+    finally:
+        db.close()
+    out.print(
+        f"removed {removed.stories} stories and {removed.entries} entries last updated before "
+        f"{before.isoformat(timespec='seconds')} ({removed.batches} batches)",
+        markup=False,
+        highlight=False,
+    )
+
+
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply the database migrations explicitly."""
