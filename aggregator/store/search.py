@@ -23,8 +23,12 @@ _search_vector = literal_column("entries.search_vector")
 
 
 def search_words(text: str) -> list[str]:
-    """The words of a search that can match anything: those with a letter or digit."""
-    return [w for w in text.split() if any(c.isalnum() for c in w)]
+    """The words of a search that can match anything: those with a letter or digit.
+
+    Control characters (a NUL would end an FTS5 string early) count as spaces.
+    """
+    printable = "".join(c if c.isprintable() else " " for c in text)
+    return [w for w in printable.split() if any(c.isalnum() for c in w)]
 
 
 def fts5_query(word: str) -> str:
