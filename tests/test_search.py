@@ -22,7 +22,7 @@ from aggregator.store.search import fts5_query, search_words, tsquery_text
 NOW = datetime.now(UTC).replace(microsecond=0)
 BRIDGE = "Magdeburg: Neue Elbbrücke wird im Frühjahr eröffnet"
 TRAM = "ÜBERRASCHUNG in Halle-Neustadt: Straßenbahn fährt wieder"
-QUOTES = "Leipzig: Oper zeigt \"Carmen\" – Karten ab 3.50 Euro"
+QUOTES = 'Leipzig: Oper zeigt "Carmen" – Karten ab 3.50 Euro'
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -164,7 +164,9 @@ def test_search_uses_the_index_not_a_scan(searchable: Database) -> None:
             plan = " ".join(
                 str(row[-1])
                 for row in session.execute(
-                    text("EXPLAIN QUERY PLAN SELECT rowid FROM entries_fts WHERE entries_fts MATCH :q"),
+                    text(
+                        "EXPLAIN QUERY PLAN SELECT rowid FROM entries_fts WHERE entries_fts MATCH :q"
+                    ),
                     {"q": fts5_query("Elbbrücke")},
                 )
             )
