@@ -377,6 +377,7 @@ def db_current(ctx: typer.Context) -> None:
 
 @app.command()
 def demo(
+    ctx: typer.Context,
     directory: Annotated[
         Path, typer.Option("--dir", help="Where the demo database and merged feed go.")
     ] = Path("aggregator-demo"),
@@ -387,7 +388,9 @@ def demo(
     if directory.exists():
         shutil.rmtree(directory)
     try:
-        result = run_demo(directory)
+        # --db / AGGREGATOR_DB, when given, holds the demo's data (e.g. on PostgreSQL)
+        given = ctx.obj.db_url if ctx.obj.db_url != DEFAULT_URL else None
+        result = run_demo(directory, given)
     except AggregatorError as exc:
         fail(f"error: {exc}")
     out.print(result.summary.line(), markup=False, highlight=False)

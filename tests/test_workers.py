@@ -4,13 +4,12 @@ stored once, however the workers interleave."""
 from __future__ import annotations
 
 import multiprocessing
-import random
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from conftest import LocalFeedServer, Response
-from feeds import Item, feeds_yaml, rss
+from crowd import build_feeds
+from feeds import feeds_yaml
 from sqlalchemy import func, select
 
 from aggregator.models import StoryQuery
@@ -18,109 +17,6 @@ from aggregator.store import Database
 from aggregator.store.queries import find_stories
 from aggregator.store.schema import EntryRow, MembershipRow
 from aggregator.workers import work_once
-
-NOW = datetime.now(UTC).replace(microsecond=0)
-STEMS = [
-    "Stadt",
-    "Land",
-    "Brücken",
-    "Bahn",
-    "Hafen",
-    "Markt",
-    "Rat",
-    "Schul",
-    "Kirch",
-    "Wasser",
-    "Wald",
-    "Berg",
-    "Feuer",
-    "Rosen",
-    "Salz",
-    "Korn",
-    "Mühl",
-    "Schloss",
-    "Burg",
-    "Stern",
-]
-ENDS = [
-    "haus",
-    "garten",
-    "platz",
-    "straße",
-    "turm",
-    "werk",
-    "hof",
-    "bad",
-    "halle",
-    "tor",
-    "feld",
-    "see",
-    "weg",
-    "ring",
-    "park",
-    "amt",
-    "fest",
-    "bühne",
-    "zentrum",
-    "kasse",
-]
-VERBS = ["eröffnet", "schließt", "saniert", "plant", "verkauft", "feiert", "sperrt", "erweitert"]
-PLACES = [
-    "Halle",
-    "Leipzig",
-    "Dresden",
-    "Magdeburg",
-    "Chemnitz",
-    "Dessau",
-    "Zwickau",
-    "Görlitz",
-    "Jena",
-    "Erfurt",
-]
-
-
-def _variant(title: str, k: int) -> str:
-    """The same headline as outlets print it: verbatim, with a prefix, or re-punctuated."""
-    match k % 4:
-        case 0:
-            return title
-        case 1:
-            return f"+++ {title} +++"
-        case 2:
-            return title.replace(":", " –") + "!"
-        case _:
-            return title.upper() if k % 8 == 3 else title + " (aktualisiert)"
-
-
-def build_feeds(n_feeds: int, per_feed: int, n_stories: int, seed: int = 7):
-    """Feed bodies and the gold story of every link; each story is told by many feeds."""
-    rng = random.Random(seed)
-    compounds = [a + b for a in STEMS for b in ENDS]
-    rng.shuffle(compounds)
-    titles = [
-        f"{rng.choice(PLACES)}: {compounds[2 * i]} {rng.choice(VERBS)} "
-        f"{compounds[2 * i + 1]} {i * 7919 % 100000}"
-        for i in range(n_stories)
-    ]
-    when = [NOW - timedelta(minutes=rng.randint(10, 600)) for _ in titles]
-    gold: dict[str, int] = {}
-    bodies: dict[str, bytes] = {}
-    for k in range(n_feeds):
-        items = []
-        for j, s in enumerate(rng.sample(range(n_stories), per_feed)):
-            link = f"https://o{k}.example/{j}"
-            items.append(
-                Item(
-                    _variant(titles[s], k + j),
-                    link,
-                    f"Bericht über {titles[s].split(': ', 1)[1]}",
-                    when[s] + timedelta(minutes=rng.randint(0, 30)),
-                    f"o{k}-{j}",
-                )
-            )
-            gold[link] = s
-        bodies[f"/f{k}.xml"] = rss(f"o{k}", items)
-    return bodies, gold
 
 
 def run_workers(db_url: str, config: Path, count: int) -> list:
