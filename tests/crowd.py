@@ -71,7 +71,9 @@ PLACES = [
 
 
 def _variant(title: str, k: int) -> str:
-    """The same headline as outlets print it: verbatim, with a prefix, or re-punctuated."""
+    """The same headline as outlets print it: verbatim, prefixed, re-punctuated, shouting, or
+with the place moved to the end. No variant adds a word (an "update" marker would be shared
+by every story's variants and, while few stories are known, pull two stories together)."""
     match k % 4:
         case 0:
             return title
@@ -80,7 +82,10 @@ def _variant(title: str, k: int) -> str:
         case 2:
             return title.replace(":", " –") + "!"
         case _:
-            return title.upper() if k % 8 == 3 else title + " (aktualisiert)"
+            if k % 8 == 3:
+                return title.upper()
+            place, rest = title.split(": ", 1)
+            return f"{rest} ({place})"
 
 
 def build_feeds(n_feeds: int, per_feed: int, n_stories: int, seed: int = 7):
