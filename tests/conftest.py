@@ -126,6 +126,8 @@ def fresh_database(engine: str, directory: Path) -> Iterator[str]:
         yield f"sqlite:///{directory / 'test.db'}"
         return
     if not _postgres_available():
+        if os.environ.get("AGGREGATOR_TEST_REQUIRE_PG"):  # CI: both engines, or fail
+            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
         pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
     from sqlalchemy import create_engine, text
 

@@ -72,8 +72,8 @@ PLACES = [
 
 def _variant(title: str, k: int) -> str:
     """The same headline as outlets print it: verbatim, prefixed, re-punctuated, shouting, or
-with the place moved to the end. No variant adds a word (an "update" marker would be shared
-by every story's variants and, while few stories are known, pull two stories together)."""
+    with the place moved to the end. No variant adds a word (an "update" marker would be shared
+    by every story's variants and, while few stories are known, pull two stories together)."""
     match k % 4:
         case 0:
             return title
