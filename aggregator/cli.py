@@ -53,9 +53,9 @@ class Context:
         except ConfigError as exc:
             fail(f"error: {exc}", code=2)
 
-    def database(self, *, auto_upgrade: bool = True) -> Database:
+    def database(self, *, auto_upgrade: bool = True, create_empty: bool = False) -> Database:
         try:
-            return Database(self.db_url, auto_upgrade=auto_upgrade)
+            return Database(self.db_url, auto_upgrade=auto_upgrade, create_empty=create_empty)
         except AggregatorError as exc:
             fail(f"error: {exc}", code=1)
 
@@ -196,7 +196,8 @@ def run(
         lock.acquire()
     except AggregatorError as exc:
         fail(f"error: {exc}", code=1)
-    db = context.database()
+    # A worker never migrates a schema other workers may be using: `db upgrade` does.
+    db = context.database(auto_upgrade=False, create_empty=True)
 
     def on_pass(report: PassReport) -> None:
         stamp = report.started_at.strftime("%Y-%m-%d %H:%M:%S")
@@ -416,6 +417,48 @@ def feeds_import(
     )
 
 
+@app.command()
+def prune(
+    ctx: typer.Context,
+    older_than: Annotated[
+        str,
+        typer.Option("--older-than", help="Remove stories last updated longer ago: 90d, 12w."),
+    ],
+    batch: Annotated[int, typer.Option("--batch", help="Stories per transaction.")] = 500,
+) -> None:
+    """Remove old stories and their entries, in small transactions beside running workers."""
+    from aggregator.durations import format_duration, parse_duration
+    from aggregator.models import Settings
+    from aggregator.store.retention import prune as prune_stories
+
+    context: Context = ctx.obj
+    try:
+        age = parse_duration(older_than)
+    except ValueError as exc:
+        fail(f"error: --older-than: {exc}", code=2)
+    if batch < 1:
+        fail("error: --batch must be 1 or more", code=2)
+    settings = context.config().settings if context.config_path.exists() else Settings()
+    if age < settings.match_window:
+        fail(
+            f"error: --older-than must be at least the match window "
+            f"({format_duration(settings.match_window)}): newer stories can still grow",
+            code=2,
+        )
+    before = datetime.now(UTC) - age
+    db = context.database()
+    try:
+        removed = prune_stories(db.session, before, batch=batch)
+    finally:
+        db.close()
+    out.print(
+        f"removed {removed.stories} stories and {removed.entries} entries last updated before "
+        f"{before.isoformat(timespec='seconds')} ({removed.batches} batches)",
+        markup=False,
+        highlight=False,
+    )
+
+
 @feeds_app.command("export")
 def feeds_export(
     ctx: typer.Context,
@@ -515,6 +558,7 @@ def db_current(ctx: typer.Context) -> None:
 
 @app.command()
 def demo(
+    ctx: typer.Context,
     directory: Annotated[
         Path, typer.Option("--dir", help="Where the demo database and merged feed go.")
     ] = Path("aggregator-demo"),
@@ -525,7 +569,9 @@ def demo(
     if directory.exists():
         shutil.rmtree(directory)
     try:
-        result = run_demo(directory)
+        # --db / AGGREGATOR_DB, when given, holds the demo's data (e.g. on PostgreSQL)
+        given = ctx.obj.db_url if ctx.obj.db_url != DEFAULT_URL else None
+        result = run_demo(directory, given)
     except AggregatorError as exc:
         fail(f"error: {exc}")
     out.print(result.summary.line(), markup=False, highlight=False)

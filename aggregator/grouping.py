@@ -3,6 +3,11 @@
 The grouper keeps the entries of recent stories in memory. Before deciding on entries
 published in some span, `GroupingSession.cover` makes sure every stored entry that could
 match (the span widened by the window on both sides) is indexed.
+
+Several processes may group into one database. `begin_turn` serializes their decisions and
+loads what the others grouped since this process last looked; `end_turn` stamps this
+turn's memberships for them; `committed` / `rolled_back` tell the session how the
+transaction ended, so its memory never holds what the database does not.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.match import Features, Grouper, MatchSettings, extract_features
 from aggregator.models import Decision
-from aggregator.store import repository
+from aggregator.store import coordination, repository
 
 
 @lru_cache(maxsize=4096)
@@ -29,6 +34,60 @@ class GroupingSession:
         self.window = settings.window
         self._low: datetime | None = None
         self._high: datetime | None = None
+        self._seen_seq: int | None = None  # the last turn whose writes are indexed
+        self._turn: int | None = None  # the turn of the transaction in progress
+        self._pending: list[int] = []  # entries indexed in that transaction
+
+    def begin_turn(self, session: Session) -> None:
+        """Wait for this process's turn to group and catch up with the other processes.
+
+        Call inside the transaction that will write the memberships, before deciding.
+        """
+        turn = coordination.take_grouping_turn(session)
+        if turn.pruned_before is not None:
+            self._forget_before(turn.pruned_before)
+        if self._low is not None and self._high is not None and self._seen_seq is not None:
+            for item in coordination.grouped_between(
+                session, self._seen_seq, turn.seq, self._low, self._high
+            ):
+                self.index(
+                    item.entry_id, item.story_id, item.title, item.summary_text, item.published
+                )
+        elif self._low is not None:
+            # Indexed without turns so far: reload everything rather than trust it.
+            self.grouper = Grouper(self.grouper.settings)
+            self._low = self._high = None
+        self._turn = turn.seq
+        self._pending = []
+
+    def end_turn(self, session: Session, entry_ids: list[int]) -> None:
+        """Stamp the memberships this turn wrote, for the other processes to load."""
+        if self._turn is None:
+            return
+        coordination.stamp_grouped(session, entry_ids, self._turn)
+        self._pending = list(entry_ids)
+
+    def committed(self) -> None:
+        """The transaction of the current turn committed: its writes are known to all."""
+        if self._turn is not None:
+            self._seen_seq = self._turn
+        self._turn = None
+        self._pending = []
+
+    def rolled_back(self) -> None:
+        """The transaction failed: forget what it indexed; the next turn reloads the rest."""
+        self.forget(self._pending)
+        self._turn = None
+        self._pending = []
+
+    def _forget_before(self, cutoff: datetime) -> None:
+        if self._low is None or self._high is None or self._low >= cutoff:
+            return
+        self.grouper.evict_before(cutoff)
+        if self._high < cutoff:
+            self._low = self._high = None
+        else:
+            self._low = cutoff
 
     def cover(self, session: Session, earliest: datetime, latest: datetime) -> None:
         """Index every stored, grouped entry published within the window of [earliest, latest]."""

@@ -224,6 +224,17 @@ class RunSummary:
     errors: list[tuple[str, str]] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)
 
+    def merge(self, other: RunSummary) -> None:
+        """Add another summary's counts (one pass made of several batches)."""
+        self.feeds_ok += other.feeds_ok
+        self.feeds_failed += other.feeds_failed
+        self.feeds_not_modified += other.feeds_not_modified
+        self.new_entries += other.new_entries
+        self.updated_entries += other.updated_entries
+        self.new_stories += other.new_stories
+        self.errors.extend(other.errors)
+        self.moved.extend(other.moved)
+
     def add(self, report: FeedReport) -> None:
         if report.error:
             self.feeds_failed += 1

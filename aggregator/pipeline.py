@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from aggregator.errors import ParseError
@@ -116,12 +117,19 @@ class Pipeline:
         return summary
 
     def handle(self, feed: FeedConfig, feed_id: int, result: FetchResult) -> FeedReport:
-        """Store one fetch result; never raises."""
+        """Store one fetch result; never raises.
+
+        A transaction that fails for an operational reason (the connection was lost, a
+        deadlock was broken, SQLite stayed locked) is retried once from the start: it
+        committed nothing, and unique constraints make a retry after a commit whose answer
+        was lost add nothing twice.
+        """
         try:
-            with self.db.session() as session:
-                report = self._store(session, feed, feed_id, result)
-                session.commit()
-                return report
+            try:
+                return self._store_once(feed, feed_id, result)
+            except OperationalError as exc:
+                log.warning("feed %s: retrying after a database error: %s", feed.name, exc.orig)
+                return self._store_once(feed, feed_id, result)
         except Exception as exc:  # the per-feed boundary
             log.exception("feed %s: unexpected error while storing", feed.name)
             error = f"internal error while storing: {type(exc).__name__}: {exc}"
@@ -131,6 +139,17 @@ class Pipeline:
                 repository.record_fetch(session, feed_id, outcome)
                 session.commit()
             return FeedReport(feed.name, result.status, error=error)
+
+    def _store_once(self, feed: FeedConfig, feed_id: int, result: FetchResult) -> FeedReport:
+        try:
+            with self.db.session() as session:
+                report = self._store(session, feed, feed_id, result)
+                session.commit()
+        except BaseException:
+            self.grouping.rolled_back()
+            raise
+        self.grouping.committed()
+        return report
 
     def _outcome(
         self,
@@ -227,6 +246,8 @@ class Pipeline:
     ) -> int:
         if not stored:
             return 0
+        # One process groups at a time, knowing what the others grouped before it.
+        self.grouping.begin_turn(session)
         published = [s.entry.published for s in stored]
         self.grouping.cover(session, min(published), max(published))
         region = feed.region
@@ -269,6 +290,7 @@ class Pipeline:
         except Exception:
             self.grouping.forget(touched)
             raise
+        self.grouping.end_turn(session, touched)
         return new_stories
 
     def ingest(self, feed: FeedConfig, entries: Sequence[Entry]) -> tuple[int, int]:

@@ -1,7 +1,8 @@
 """The scheduled run: fetch the feeds that are due, store them, sleep until the next is due.
 
-Which feeds are due is asked of `store.due.claim_due_feeds` only, so that the selection can
-become a lease shared by several workers without changing this loop. A stop event (set by
+Which feeds are due is asked of `store.leases.claim_due_feeds`: each pass leases due feeds a
+batch at a time and releases them once stored, so any number of `run` processes can share
+one PostgreSQL database without fetching a feed twice. A stop event (set by
 SIGINT/SIGTERM) skips fetches not yet begun; those under way finish and are committed.
 """
 
@@ -18,8 +19,9 @@ from datetime import datetime, timedelta
 
 from aggregator.models import FeedReport, RunSummary
 from aggregator.pipeline import OnFeed, Pipeline
-from aggregator.store import repository
-from aggregator.store.due import claim_due_feeds, next_wake
+from aggregator.store.due import next_wake
+from aggregator.store.leases import claim_due_feeds, release_feed
+from aggregator.workers import sync_config
 
 MIN_SLEEP = timedelta(seconds=1)
 # Wake at least this often even when nothing is due, to notice feeds changed by others
@@ -52,10 +54,13 @@ class Runner:
         *,
         worker: str | None = None,
         lease: timedelta = timedelta(minutes=10),
+        batch: int | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.worker = worker or default_worker()
         self.lease = lease
+        # Enough feeds to keep every fetch slot busy, few enough to leave work for others.
+        self.batch = batch or 2 * pipeline.settings.concurrency
 
     async def run_pass(
         self, stop: asyncio.Event | None = None, on_feed: OnFeed | None = None
@@ -64,21 +69,38 @@ class Runner:
         pipeline = self.pipeline
         config = pipeline.config
         names = [f.name for f in config.feeds]
-        started = pipeline.clock()
-        with pipeline.db.session() as session:
-            repository.sync_feeds(session, config.feeds, started)
-            session.commit()
-            due = claim_due_feeds(session, names, started, self.worker, self.lease)
-            session.commit()
         by_name = {f.name: f for f in config.feeds}
-        feeds = [by_name[state.name] for state in due if state.name in by_name]
-        summary = await pipeline.fetch_async(feeds, on_feed, stop) if feeds else RunSummary()
+        started = pipeline.clock()
+        sync_config(pipeline.db, config, pipeline.clock)
+        summary = RunSummary()
+        handled: set[str] = set()
+        # Feeds are leased a batch at a time, so workers sharing a database share the work;
+        # a feed handled in this pass is not claimed again in it.
+        while not (stop is not None and stop.is_set()):
+            wanted = [name for name in names if name not in handled]
+            with pipeline.db.session() as session:
+                due = claim_due_feeds(
+                    session, wanted, pipeline.clock(), self.worker, self.lease, limit=self.batch
+                )
+                session.commit()
+            if not due:
+                break
+            feeds = [by_name[state.name] for state in due if state.name in by_name]
+            handled.update(f.name for f in feeds)
+            try:
+                part = await pipeline.fetch_async(feeds, on_feed, stop)
+            finally:
+                with pipeline.db.session() as session:
+                    for state in due:
+                        release_feed(session, state.id, self.worker)
+                    session.commit()
+            summary.merge(part)
         window = pipeline.settings.match_window
         pipeline.grouping.evict_before(pipeline.clock() - 2 * window)
         with pipeline.db.session() as session:
             wake = next_wake(session, names)
         stopped = stop is not None and stop.is_set()
-        return PassReport(started, len(feeds), summary, wake, stopped)
+        return PassReport(started, len(handled), summary, wake, stopped)
 
     def sleep_for(self, wake: datetime | None) -> float:
         """Seconds until `wake`, at least MIN_SLEEP and at most MAX_SLEEP."""

@@ -22,9 +22,11 @@ class DemoResult:
     db_url: str
 
 
-def run_demo(directory: Path) -> DemoResult:
+def run_demo(directory: Path, db_url: str | None = None) -> DemoResult:
+    """Serve, fetch, group and export the bundled feeds; into `db_url` when given (best an
+    empty database, e.g. on PostgreSQL), else into a new SQLite file in `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
-    db_url = f"sqlite:///{directory / 'demo.db'}"
+    db_url = db_url or f"sqlite:///{directory / 'demo.db'}"
     db = Database(db_url)
     try:
         with FeedServer() as server:

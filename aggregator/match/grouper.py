@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
 
-from aggregator.match.similarity import MIN_SHARED, similarity, term_vector
+from aggregator.match.similarity import DISTINCTIVE_IDF, MIN_SHARED, similarity, term_vector
 from aggregator.match.text import Features
 from aggregator.models import Decision
 
@@ -25,6 +25,7 @@ COMMON_SHARE = 0.05  # a term in more than this share of stories finds no candid
 COMMON_MIN_STORIES = 1000  # ... once this many stories are indexed
 MAX_CANDIDATES = 15
 POSTING_BUDGET = 1500  # entry keys read from postings per decision, at most
+DISTINCTIVE_SHARE = 0.5  # words in more of the stories than this never count as shared evidence
 IDF_PRIOR = 50.0  # pseudo-stories that contain no term: small streams get a tame IDF
 
 
@@ -151,13 +152,21 @@ class Grouper:
         candidates = [(key, score) for key, score in scores.items() if hits[key] >= MIN_SHARED]
         best: Decision | None = None
         query = term_vector(features, idf)
+        # A word in more than half of the stories is not what makes two reports one story
+        # ("Bericht", a weekday), however small the stream.
+        share = max(1.0, DISTINCTIVE_SHARE * stories)
+        distinctive_idf = max(
+            DISTINCTIVE_IDF, math.log(1.0 + (stories + IDF_PRIOR) / (share + 1.0))
+        )
         for key, _ in heapq.nlargest(MAX_CANDIDATES, candidates, key=itemgetter(1)):
             if key == exclude:
                 continue
             other = self._entries[key]
             if abs(other.published - published) > window:
                 continue
-            result = similarity(features, other.features, idf, a_vector=query)
+            result = similarity(
+                features, other.features, idf, a_vector=query, distinctive_idf=distinctive_idf
+            )
             threshold = self.settings.bare_threshold if result.bare else self.settings.threshold
             if result.score >= threshold and (best is None or result.score > best.score):
                 best = Decision(other.story, result.score, result.method, result.matched_terms[:12])

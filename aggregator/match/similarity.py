@@ -41,9 +41,18 @@ class Similarity:
 
 
 def similarity(
-    a: Features, b: Features, idf: Idf, *, a_vector: dict[str, float] | None = None
+    a: Features,
+    b: Features,
+    idf: Idf,
+    *,
+    a_vector: dict[str, float] | None = None,
+    distinctive_idf: float = DISTINCTIVE_IDF,
 ) -> Similarity:
-    """Compare two entries' features; `a_vector` is `term_vector(a, idf)` when known."""
+    """Compare two entries' features; `a_vector` is `term_vector(a, idf)` when known.
+
+    `distinctive_idf`: the idf a shared word needs to count towards the guards (the grouper
+    raises it so that a word found in a large share of the stories never counts).
+    """
     bare = not (a.body_terms and b.body_terms)
     if a.title_key and a.title_key == b.title_key and a.title_key.count(" ") + 1 >= MIN_KEY_WORDS:
         return Similarity(1.0, "identical", tuple(sorted(a.title_terms)), bare)
@@ -53,10 +62,12 @@ def similarity(
             shared = tuple(sorted(a.title_terms & b.title_terms))
             return Similarity(round(ratio / 100, 4), "near-identical", shared, bare)
     cosine, shared = _weighted_cosine(a, b, idf, a_vector)
-    distinctive = [t for t in shared if idf(t) >= DISTINCTIVE_IDF]
-    anchors = sum(1 for t in distinctive if _in_title(a, t) or _in_title(b, t))
+    distinctive = [t for t in shared if idf(t) >= distinctive_idf]
+    # A place prefix (`Leipzig: …`) names where, not what: it never counts towards the guard.
+    telling = [t for t in distinctive if t not in a.prefix_terms and t not in b.prefix_terms]
+    anchors = sum(1 for t in telling if _in_title(a, t) or _in_title(b, t))
     method = "title" if bare else "title+summary"
-    if len(distinctive) < MIN_SHARED or anchors < MIN_TITLE_ANCHORS:
+    if len(telling) < MIN_SHARED or anchors < MIN_TITLE_ANCHORS:
         return Similarity(0.0, "guard", tuple(distinctive), bare)
     return Similarity(round(cosine, 4), method, tuple(distinctive), bare)
 

@@ -48,6 +48,9 @@ _TICKER_END = re.compile(r"\s*\+{2,}\s*$")
 # " | Outlet", " - Outlet", " – Outlet" at the end: an outlet's signature, not the story.
 _OUTLET_SUFFIX = re.compile(r"\s+[|]\s+[^|]{1,60}$|\s+-\s+(?:[A-Z][\w.&'-]*\s?){1,5}$")
 _PLACE_PREFIX = re.compile(r"^\s*([^:]{1,40}):\s+(?=\S)")
+# `Leipzig - Brand in Plagwitz` (a dash after the place) and `Brand in Plagwitz (Leipzig)`.
+_DASH_PREFIX = re.compile(r"^\s*([A-ZÄÖÜ][^:()-]{0,38}?)\s+-\s+(?=\S)")
+_PLACE_SUFFIX = re.compile(r"\s*\(([A-ZÄÖÜ][^()]{0,38})\)\s*[!?.]*\s*$")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _SPACE = re.compile(r"\s+")
 
@@ -71,10 +74,17 @@ def split_title(title: str) -> tuple[str, str]:
     text = _TICKER_END.sub("", text)
     text = _OUTLET_SUFFIX.sub("", text)
     prefix = ""
-    match = _PLACE_PREFIX.match(text)
-    if match and len(match.group(1).split()) <= 4:
-        prefix = match.group(1)
-        text = text[match.end() :]
+    for pattern in (_PLACE_PREFIX, _DASH_PREFIX):
+        match = pattern.match(text)
+        if match and len(match.group(1).split()) <= 4:
+            prefix = match.group(1)
+            text = text[match.end() :]
+            break
+    else:
+        match = _PLACE_SUFFIX.search(text)
+        if match and len(match.group(1).split()) <= 3:
+            prefix = match.group(1)
+            text = text[: match.start()]
     return prefix.strip(), text.strip()
 
 

@@ -73,8 +73,12 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, head_revision()
 
 
-def check_schema(engine: Engine, *, auto_upgrade: bool) -> None:
-    """Make sure the schema is the one this code knows; upgrade an older one if allowed."""
+def check_schema(engine: Engine, *, auto_upgrade: bool, create_empty: bool = False) -> None:
+    """Make sure the schema is the one this code knows; upgrade an older one if allowed.
+
+    `create_empty`: an empty database may be given the schema even when upgrades are not
+    allowed (a first `run` on a new SQLite file); an older schema is still refused.
+    """
     try:
         current = current_revision(engine)
     except OperationalError as exc:
@@ -88,7 +92,7 @@ def check_schema(engine: Engine, *, auto_upgrade: bool) -> None:
             f"the database schema ({current}) is newer than this aggregator knows ({head}): "
             "upgrade aggregator"
         )
-    if not auto_upgrade:
+    if not auto_upgrade and not (create_empty and current is None):
         raise StoreError(
             f"the database schema ({current or 'empty'}) is older than this aggregator "
             f"needs ({head}): run `aggregator db upgrade`"
@@ -99,10 +103,10 @@ def check_schema(engine: Engine, *, auto_upgrade: bool) -> None:
 class Database:
     """An engine and a session factory for one database URL, schema checked."""
 
-    def __init__(self, url: str, *, auto_upgrade: bool = True) -> None:
+    def __init__(self, url: str, *, auto_upgrade: bool = True, create_empty: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url)
-        check_schema(self.engine, auto_upgrade=auto_upgrade)
+        check_schema(self.engine, auto_upgrade=auto_upgrade, create_empty=create_empty)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from aggregator.models import FeedStatus, Source, Story, StoryQuery
 from aggregator.store.schema import EntryRow, FeedRow, MembershipRow, StoryRow
+from aggregator.store.search import search_condition
 
 
 def _member_exists(*conditions):  # type: ignore[no-untyped-def]
@@ -27,7 +28,7 @@ def _member_exists(*conditions):  # type: ignore[no-untyped-def]
     )
 
 
-def _filtered(query: StoryQuery) -> Select[tuple[int]]:
+def _filtered(query: StoryQuery, dialect: str) -> Select[tuple[int]]:
     statement = select(StoryRow.id)
     if query.since is not None:
         statement = statement.where(StoryRow.updated_at >= query.since)
@@ -40,7 +41,7 @@ def _filtered(query: StoryQuery) -> Select[tuple[int]]:
     if query.feed:
         statement = statement.where(_member_exists(FeedRow.name == query.feed))
     if query.search:
-        statement = statement.where(_search_condition(query.search))
+        statement = statement.where(search_condition(query.search, dialect))
     statement = statement.order_by(StoryRow.updated_at.desc(), StoryRow.id.desc())
     if query.limit:
         statement = statement.limit(query.limit)
@@ -49,33 +50,9 @@ def _filtered(query: StoryQuery) -> Select[tuple[int]]:
     return statement
 
 
-def _search_condition(text: str):  # type: ignore[no-untyped-def]
-    words = [w for w in text.split() if w]
-    conditions = []
-    for word in words:
-        pattern = f"%{_escape_like(word.lower())}%"
-        conditions.append(
-            or_(
-                func.lower(StoryRow.title).like(pattern, escape="\\"),
-                func.lower(StoryRow.summary_text).like(pattern, escape="\\"),
-                _member_exists(
-                    or_(
-                        func.lower(EntryRow.title).like(pattern, escape="\\"),
-                        func.lower(EntryRow.summary_text).like(pattern, escape="\\"),
-                    )
-                ),
-            )
-        )
-    return and_(*conditions)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def find_stories(session: Session, query: StoryQuery) -> list[Story]:
     """Stories matching `query`, newest first, each with all of its sources."""
-    ids = list(session.scalars(_filtered(query)))
+    ids = list(session.scalars(_filtered(query, session.get_bind().dialect.name)))
     return load_stories(session, ids)
 
 

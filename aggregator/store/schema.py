@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -62,10 +63,13 @@ class FeedRow(Base):
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
-    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     due_reason: Mapped[str | None] = mapped_column(Text)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Which worker holds the feed and until when (see store/leases.py).
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EntryRow(Base):
@@ -123,3 +127,17 @@ class MembershipRow(Base):
     matched_terms: Mapped[str] = mapped_column(Text, default="")
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)  # set by a user's correction
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The grouping turn that last wrote this row (see store/coordination.py); other
+    # processes load rows with a higher turn to bring their in-memory index up to date.
+    grouped_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+
+
+class GroupingStateRow(Base):
+    """One row: the grouping turn counter, whose row lock serializes grouping decisions."""
+
+    __tablename__ = "grouping_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Entries published before this were pruned; in-memory indexes must forget them.
+    pruned_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
