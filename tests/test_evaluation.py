@@ -79,7 +79,9 @@ def test_eval_command_on_the_german_pairs() -> None:
     assert "reporting half" in result.stdout and "labelled pairs" in result.stdout
 
 
-@pytest.mark.skipif(not (SHARED / "uci-news-sample.csv").exists(), reason="../shared/data is absent")
+@pytest.mark.skipif(
+    not (SHARED / "uci-news-sample.csv").exists(), reason="../shared/data is absent"
+)
 @pytest.mark.parametrize(
     ("name", "min_precision", "floor_precision", "floor_f1"),
     [
@@ -117,8 +119,17 @@ def test_near_identical_headlines_have_recall_one() -> None:
         "Zoo meldet Nachwuchs bei den Elefanten",
     ]
     variants = [
-        "{t}", "{t}!", "+++ {t} +++", "Leipzig: {t}", "{t} | LVZ", "{t} - Mitteldeutsche Zeitung",
-        "„{t}“", "{u}", "{l}", "Eilmeldung: {t}", "{d}",
+        "{t}",
+        "{t}!",
+        "+++ {t} +++",
+        "Leipzig: {t}",
+        "{t} | LVZ",
+        "{t} - Mitteldeutsche Zeitung",
+        "„{t}“",
+        "{u}",
+        "{l}",
+        "Eilmeldung: {t}",
+        "{d}",
     ]
     now = datetime(2026, 11, 25, tzinfo=UTC)
     grouper = Grouper(MatchSettings())
@@ -126,6 +137,8 @@ def test_near_identical_headlines_have_recall_one() -> None:
         grouper.add(number, number, now, extract_features(base, ""))
     for number, base in enumerate(bases):
         for variant in variants:
-            title = variant.format(t=base, u=base.upper(), l=base.lower(), d=base.replace(" ", " – ", 1))
+            title = variant.format(
+                t=base, u=base.upper(), l=base.lower(), d=base.replace(" ", " – ", 1)
+            )
             decision = grouper.decide(now + timedelta(minutes=5), extract_features(title, ""))
             assert decision.story_key == number, (title, decision)
