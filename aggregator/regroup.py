@@ -35,6 +35,7 @@ def regroup(
         )
     )
     with db.session() as session:
+        grouping.begin_turn(session)  # running workers see the result at their next turn
         detached = corrections.detach_unpinned(session, since)
         old_stories = sorted({d.old_story for d in detached})
         free = corrections.empty_stories(session, old_stories)
@@ -61,5 +62,6 @@ def regroup(
             assigned.add(story_id)
         # Stories that lost members are recomputed; those left empty are deleted.
         corrections.refresh_stories(session, old_stories)
+        grouping.end_turn(session, [d.entry_id for d in detached])
         session.commit()
     return RegroupSummary(len(detached), moved, before, len(assigned))

@@ -119,3 +119,37 @@ def test_bad_corrections_are_clear_errors(fetched) -> None:
     result = invoke("merge", "1", "999")
     assert result.exit_code == 1 and "no story with id 999" in result.stderr
     assert "no grouped entry with id 999" in invoke("split", "999").stderr
+
+
+def test_a_running_pipeline_follows_a_merge_made_elsewhere(db_url: str) -> None:
+    """A worker that indexed story B before B was merged into A files new reports under A."""
+    from aggregator.models import Config, Entry, FeedConfig, StoryQuery
+    from aggregator.pipeline import Pipeline
+    from aggregator.store import Database
+    from aggregator.store.corrections import merge_stories
+    from aggregator.store.queries import find_stories
+
+    def entry(identity: str, title: str, hours: int) -> Entry:
+        when = NOW - timedelta(hours=hours)
+        return Entry(
+            identity, identity, f"https://x.example/{identity}", title, "", "", when, identity
+        )
+
+    feed = FeedConfig(name="x", url="file:///dev/null")
+    db = Database(db_url)
+    try:
+        worker = Pipeline(db, Config(feeds=(feed,)))
+        worker.ingest(
+            feed, [entry("a1", "Dresden: Brücke über die Elbe wird ab Montag gesperrt", 5)]
+        )
+        worker.ingest(feed, [entry("b1", "Chemnitz: Neues Museum für Industriekultur eröffnet", 4)])
+        with db.session() as session:
+            a, b = sorted(s.id for s in find_stories(session, StoryQuery(limit=None)))
+            merge_stories(session, a, [b], NOW)  # another process: the CLI
+            session.commit()
+        worker.ingest(feed, [entry("b2", "Chemnitz: Neues Museum für Industriekultur eröffnet", 3)])
+        with db.session() as session:
+            stories = find_stories(session, StoryQuery(limit=None))
+        assert [(s.id, s.source_count) for s in stories] == [(a, 3)]
+    finally:
+        db.close()

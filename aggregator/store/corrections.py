@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.errors import StoreError
 from aggregator.models import Decision, Entry
+from aggregator.store.coordination import stamp_grouped, take_grouping_turn
 from aggregator.store.repository import attach, new_story, refresh_story
 from aggregator.store.schema import EntryRow, FeedRow, MembershipRow, StoryRow
 
@@ -24,11 +25,19 @@ def merge_stories(session: Session, target: int, others: Sequence[int], now: dat
     found = set(session.scalars(select(StoryRow.id).where(StoryRow.id.in_(wanted))))
     if missing := sorted(wanted - found):
         raise StoreError(f"no story with id {', '.join(map(str, missing))}")
+    # A grouping turn, and the moved memberships stamped with it, so that running workers
+    # re-index them under their new story (see store/coordination.py).
+    turn = take_grouping_turn(session)
+    sources = [o for o in others if o != target]
+    entry_ids = list(
+        session.scalars(select(MembershipRow.entry_id).where(MembershipRow.story_id.in_(sources)))
+    )
     moved = session.execute(
         update(MembershipRow)
-        .where(MembershipRow.story_id.in_([o for o in others if o != target]))
+        .where(MembershipRow.story_id.in_(sources))
         .values(story_id=target, pinned=True, method="manual merge", score=1.0)
     ).rowcount
+    stamp_grouped(session, entry_ids, turn.seq)
     session.execute(
         update(MembershipRow).where(MembershipRow.story_id == target).values(pinned=True)
     )
@@ -68,6 +77,19 @@ def split_entry(session: Session, entry_id: int, now: datetime) -> tuple[int, in
         update(MembershipRow).where(MembershipRow.story_id == old_story).values(pinned=True)
     )
     return old_story, story
+
+
+def _entry(row: EntryRow) -> Entry:
+    return Entry(
+        identity=row.identity,
+        guid=row.guid,
+        link=row.link,
+        title=row.title,
+        summary_html=row.summary_html,
+        summary_text=row.summary_text,
+        published=row.published_at,
+        content_hash=row.content_hash,
+    )
 
 
 @dataclass(slots=True, frozen=True)
