@@ -300,14 +300,19 @@ class Pipeline:
         Returns (new entries, new stories).
         """
         now = self.clock()
-        with self.db.session() as session:
-            feed_id = self._feed_ids(session).get(feed.name)
-            if feed_id is None:
-                feed_id = repository.sync_feeds(session, [feed], now)[feed.name]
-                self._feed_ids(session)[feed.name] = feed_id
-            stored = repository.upsert_entries(session, feed_id, entries, now)
-            new_stories = self._group(session, feed, feed_id, stored, now)
-            session.commit()
+        try:
+            with self.db.session() as session:
+                feed_id = self._feed_ids(session).get(feed.name)
+                if feed_id is None:
+                    feed_id = repository.sync_feeds(session, [feed], now)[feed.name]
+                    self._feed_ids(session)[feed.name] = feed_id
+                stored = repository.upsert_entries(session, feed_id, entries, now)
+                new_stories = self._group(session, feed, feed_id, stored, now)
+                session.commit()
+        except Exception:
+            self.grouping.rolled_back()
+            raise
+        self.grouping.committed()
         return sum(s.is_new for s in stored), new_stories
 
     def _feed_ids(self, session: Session) -> dict[str, int]:
