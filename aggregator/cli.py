@@ -161,14 +161,20 @@ def fetch(
 def _print_feed_problem(report: FeedReport) -> None:
     """Errors, warnings and permanent moves of one feed, on stderr, as they happen."""
     if report.error:
-        err.print(f"{report.name}: {report.error}", markup=False, highlight=False)
+        err.print(f"{report.name}: {report.error}", markup=False, highlight=False, soft_wrap=True)
     elif report.warning:
-        err.print(f"{report.name}: warning: {report.warning}", markup=False, highlight=False)
+        err.print(
+            f"{report.name}: warning: {report.warning}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     if report.moved_to:
         err.print(
             f"{report.name}: moved permanently to {report.moved_to}; update its url in feeds.yaml",
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -205,10 +211,15 @@ def run(
         line = f"{stamp} UTC: {report.due} due; {report.summary.line()}"
         if not once:
             line += f"; next due {wake} UTC"
-        out.print(line, markup=False, highlight=False)
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def on_signal(number: int) -> None:
-        err.print("stopping: finishing the fetches under way", markup=False, highlight=False)
+        err.print(
+            "stopping: finishing the fetches under way",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
     try:
         run_until_signalled(
