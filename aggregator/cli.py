@@ -587,7 +587,9 @@ def demo(
         fail(f"error: {exc}")
     out.print(result.summary.line(), markup=False, highlight=False)
     out.print()
-    out.print(stories_table(result.stories))
+    grouped = [s for s in result.stories if s.source_count > 1]
+    out.print("Stories reported by more than one outlet:", highlight=False)
+    out.print(stories_table(grouped))
     out.print()
     multi = sum(1 for s in result.stories if s.source_count > 1)
     out.print(

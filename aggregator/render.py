@@ -21,9 +21,9 @@ def stories_table(stories: Sequence[Story]) -> Table:
     table.add_column("id", justify="right", no_wrap=True)
     table.add_column("updated (UTC)", no_wrap=True)
     table.add_column("src", justify="right")
-    table.add_column("region")
-    table.add_column("title")
-    table.add_column("feeds")
+    table.add_column("region", max_width=16)
+    table.add_column("title", ratio=3, min_width=30)
+    table.add_column("feeds", ratio=1, max_width=40)
     for story in stories:
         feeds = ", ".join(dict.fromkeys(s.feed for s in story.sources))
         table.add_row(
