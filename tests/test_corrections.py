@@ -153,3 +153,42 @@ def test_a_running_pipeline_follows_a_merge_made_elsewhere(db_url: str) -> None:
         assert [(s.id, s.source_count) for s in stories] == [(a, 3)]
     finally:
         db.close()
+
+
+def test_a_running_pipeline_follows_a_split_made_elsewhere(db_url: str) -> None:
+    """After a split elsewhere, a worker files a new copy of the split report with it."""
+    from aggregator.models import Config, Entry, FeedConfig, StoryQuery
+    from aggregator.pipeline import Pipeline
+    from aggregator.store import Database
+    from aggregator.store.corrections import split_entry
+    from aggregator.store.queries import find_stories
+
+    def entry(identity: str, title: str, hours: int) -> Entry:
+        when = NOW - timedelta(hours=hours)
+        return Entry(
+            identity, identity, f"https://x.example/{identity}", title, "", "", when, identity
+        )
+
+    one = "Dresden: Brücke über die Elbe wird ab Montag gesperrt"
+    other = "Dresden: Brücke über die Elbe wird ab Montag für Autos gesperrt"
+    feed = FeedConfig(name="x", url="file:///dev/null")
+    db = Database(db_url)
+    try:
+        worker = Pipeline(db, Config(feeds=(feed,)))
+        worker.ingest(feed, [entry("a1", one, 5)])
+        worker.ingest(feed, [entry("a2", other, 4)])
+        with db.session() as session:
+            [story] = find_stories(session, StoryQuery(limit=None))
+            assert story.source_count == 2
+            a2 = next(s.entry_id for s in story.sources if s.link.endswith("a2"))
+            _, new = split_entry(session, a2, NOW)  # another process: the CLI
+            session.commit()
+        worker.ingest(feed, [entry("a3", other, 3)])  # the same headline as a2
+        with db.session() as session:
+            stories = {s.id: s for s in find_stories(session, StoryQuery(limit=None))}
+        assert sorted(src.link for src in stories[new].sources) == [
+            "https://x.example/a2",
+            "https://x.example/a3",
+        ]
+    finally:
+        db.close()

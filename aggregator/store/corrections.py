@@ -59,18 +59,10 @@ def split_entry(session: Session, entry_id: int, now: datetime) -> tuple[int, in
     if row is None:
         raise StoreError(f"no grouped entry with id {entry_id}")
     entry_row, region, old_story = row
-    entry = Entry(
-        identity=entry_row.identity,
-        guid=entry_row.guid,
-        link=entry_row.link,
-        title=entry_row.title,
-        summary_html=entry_row.summary_html,
-        summary_text=entry_row.summary_text,
-        published=entry_row.published_at,
-        content_hash=entry_row.content_hash,
-    )
-    story = new_story(session, entry_id, entry, region, now)
+    turn = take_grouping_turn(session)  # running workers re-index the entry (coordination.py)
+    story = new_story(session, entry_id, _entry(entry_row), region, now)
     attach(session, entry_id, story, Decision(story, 1.0, "manual split"), now, pinned=True)
+    stamp_grouped(session, [entry_id], turn.seq)
     # The user said these two belong apart: the sources left behind are pinned too, so a
     # regroup cannot pull them back together.
     session.execute(
@@ -120,16 +112,7 @@ def detach_unpinned(session: Session, since: datetime | None) -> list[Detached]:
         statement = statement.where(EntryRow.published_at >= since)
     out = []
     for entry_row, region, story in session.execute(statement):
-        entry = Entry(
-            identity=entry_row.identity,
-            guid=entry_row.guid,
-            link=entry_row.link,
-            title=entry_row.title,
-            summary_html=entry_row.summary_html,
-            summary_text=entry_row.summary_text,
-            published=entry_row.published_at,
-            content_hash=entry_row.content_hash,
-        )
+        entry = _entry(entry_row)
         out.append(
             Detached(
                 entry_row.id,
