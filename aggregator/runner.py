@@ -17,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aggregator.models import FeedReport, RunSummary
-from aggregator.pipeline import OnFeed, Pipeline
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from aggregator.models import Config, FeedReport, RunSummary
+from aggregator.pipeline import Clock, OnFeed, Pipeline, utc_now
+from aggregator.store import Database, repository
 from aggregator.store.due import next_wake
 from aggregator.store.leases import claim_due_feeds, release_feed
-from aggregator.workers import sync_config
 
 MIN_SLEEP = timedelta(seconds=1)
 # Wake at least this often even when nothing is due, to notice feeds changed by others
@@ -38,9 +40,28 @@ class PassReport:
     summary: RunSummary
     next_due_at: datetime | None
     stopped: bool
+    fetched: tuple[str, ...] = ()  # the feeds handled, in order
 
 
 OnPass = Callable[[PassReport], None]
+
+
+def sync_config(db: Database, config: Config, clock: Clock = utc_now) -> dict[str, int]:
+    """Make the feeds table match the configuration, safely while other workers do too.
+
+    Workers starting together insert the same new feeds; the unique feed name makes all but
+    one fail, and those simply read the rows the winner wrote.
+    """
+    for attempt in range(5):
+        try:
+            with db.session() as session:
+                ids = repository.sync_feeds(session, config.feeds, clock())
+                session.commit()
+                return ids
+        except (IntegrityError, OperationalError):
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 def default_worker() -> str:
@@ -73,7 +94,7 @@ class Runner:
         started = pipeline.clock()
         sync_config(pipeline.db, config, pipeline.clock)
         summary = RunSummary()
-        handled: set[str] = set()
+        handled: dict[str, None] = {}  # in the order handled
         # Feeds are leased a batch at a time, so workers sharing a database share the work;
         # a feed handled in this pass is not claimed again in it.
         while not (stop is not None and stop.is_set()):
@@ -86,7 +107,7 @@ class Runner:
             if not due:
                 break
             feeds = [by_name[state.name] for state in due if state.name in by_name]
-            handled.update(f.name for f in feeds)
+            handled.update(dict.fromkeys(f.name for f in feeds))
             try:
                 part = await pipeline.fetch_async(feeds, on_feed, stop)
             finally:
@@ -100,7 +121,7 @@ class Runner:
         with pipeline.db.session() as session:
             wake = next_wake(session, names)
         stopped = stop is not None and stop.is_set()
-        return PassReport(started, len(handled), summary, wake, stopped)
+        return PassReport(started, len(handled), summary, wake, stopped, tuple(handled))
 
     def sleep_for(self, wake: datetime | None) -> float:
         """Seconds until `wake`, at least MIN_SLEEP and at most MAX_SLEEP."""
